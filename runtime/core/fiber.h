@@ -1,0 +1,69 @@
+// A stackful fiber: a TaskHeader, a machine context and a stack. The stack is
+// taken from the pool when the fiber first runs (a queued fiber that has not
+// started costs no stack) and returned when it exits.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "runtime/core/context.h"
+#include "runtime/core/result_slot.h"
+#include "runtime/core/stack.h"
+#include "runtime/core/task_header.h"
+
+namespace weft::core {
+
+class FiberBase : public TaskHeader {
+ public:
+  FiberBase() noexcept : TaskHeader(TaskKind::kFiber) {}
+  virtual ~FiberBase() = default;
+
+  // Worker side: give the fiber its stack before the first switch into it.
+  void attach_stack(Stack stack);
+  Stack detach_stack() { return std::exchange(stack_, Stack{}); }
+  bool started() const { return stack_.valid(); }
+  const Stack& stack() const { return stack_; }
+  MachineContext& context() { return context_; }
+
+  std::size_t requested_stack_size = 0;  // 0: the runtime's default
+
+ protected:
+  virtual void run() noexcept = 0;
+
+ private:
+  static void entry(void* self);
+  MachineContext context_;
+  Stack stack_;
+};
+
+template <class R, class F>
+class FiberTask final : public FiberBase, public ResultSlot<R> {
+ public:
+  explicit FiberTask(F fn) : fn_(std::move(fn)) {
+    destroy_fn_ = [](TaskHeader* h) { delete static_cast<FiberTask*>(h); };
+    failure_ = &this->error_;
+  }
+
+ private:
+  void run() noexcept override {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn_();
+        this->set_value();
+      } else {
+        this->set_value(fn_());
+      }
+    } catch (...) {
+      this->set_error(std::current_exception());
+    }
+  }
+  F fn_;
+};
+
+// Called by the running fiber: hands control back to its worker, which acts on
+// `reason`. Returns when the fiber is resumed (possibly on another thread).
+void suspend_current_fiber(SuspendReason reason);
+
+}  // namespace weft::core

@@ -1,0 +1,113 @@
+#include "runtime/core/task_header.h"
+
+namespace weft::core {
+
+const char* to_string(TaskState state) {
+  switch (state) {
+    case TaskState::kRunnable: return "runnable";
+    case TaskState::kRunning: return "running";
+    case TaskState::kBlocked: return "blocked";
+    case TaskState::kDone: return "done";
+  }
+  return "?";
+}
+
+const char* to_string(TaskKind kind) { return kind == TaskKind::kFiber ? "fiber" : "coroutine"; }
+
+const char* to_string(WaitReason reason) {
+  switch (reason) {
+    case WaitReason::kNone: return "none";
+    case WaitReason::kJoin: return "join";
+    case WaitReason::kSleep: return "sleep";
+    case WaitReason::kIo: return "io";
+    case WaitReason::kMutex: return "mutex";
+    case WaitReason::kChannel: return "channel";
+    case WaitReason::kCondition: return "condition";
+    case WaitReason::kOther: return "other";
+  }
+  return "?";
+}
+
+bool TaskHeader::transition_to_running() {
+  // acquire: pairs with the release in wake()/schedule() that made us
+  // Runnable, so the worker sees everything the waker wrote.
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return false;
+    uint64_t next = (cur & ~kStateMask) | uint64_t(TaskState::kRunning);
+    if (state_.compare_exchange_weak(cur, next, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  }
+}
+
+bool TaskHeader::transition_to_blocked() {
+  // acq_rel: release publishes the task's registration (its Waker) before a
+  // waker can see Blocked; acquire pairs with a waker's release of NOTIFIED.
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    uint64_t next;
+    bool blocked = !(cur & kNotified);
+    if (blocked) {
+      next = (cur & ~kStateMask) | uint64_t(TaskState::kBlocked);
+    } else {
+      next = (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kRunnable);
+    }
+    if (state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed)) return blocked;
+  }
+}
+
+void TaskHeader::transition_to_runnable() {
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  while (!state_.compare_exchange_weak(cur, (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kRunnable),
+                                       std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
+void TaskHeader::transition_to_done() {
+  // release: pairs with state()'s acquire in dumps; the result itself is
+  // published through the join slot.
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  while (!state_.compare_exchange_weak(cur, (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kDone),
+                                       std::memory_order_release, std::memory_order_relaxed)) {
+  }
+}
+
+void TaskHeader::transition_to_running_for_cancel() {
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  while (!state_.compare_exchange_weak(cur, (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kRunning),
+                                       std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+}
+
+bool TaskHeader::transition_on_wake(uint32_t token) {
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (uint32_t(cur >> kTokenShift) != token) return false;  // stale: that wait is over
+    uint64_t bumped = (cur & ((uint64_t(1) << kTokenShift) - 1)) | (uint64_t(token + 1) << kTokenShift);
+    auto st = static_cast<TaskState>(cur & kStateMask);
+    uint64_t next;
+    if (st == TaskState::kBlocked) {
+      next = (bumped & ~kStateMask) | uint64_t(TaskState::kRunnable);
+    } else if (st == TaskState::kRunning) {
+      next = bumped | kNotified;  // worker sees it in transition_to_blocked()
+    } else {
+      return false;  // Runnable already, or Done
+    }
+    // release: pairs with transition_to_running()/transition_to_blocked()'s
+    // acquire, publishing whatever the waker wrote for the task (a result, a
+    // channel value) before the task runs again.
+    if (state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed))
+      return st == TaskState::kBlocked;
+  }
+}
+
+void TaskHeader::wake(uint32_t token) {
+  if (transition_on_wake(token)) executor->schedule(this);
+}
+
+void TaskHeader::unref() {
+  // acq_rel: the last owner must see every other owner's writes before it
+  // destroys the task.
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_fn_(this);
+}
+
+}  // namespace weft::core

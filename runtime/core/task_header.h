@@ -1,0 +1,143 @@
+// One task header for both kinds of task: a stackless coroutine (the header
+// lives in its top-level frame's promise) and a stackful fiber (the header
+// begins its FiberTask object).
+//
+// States, taught beside the Linux kernel's own (include/linux/sched.h):
+//   Runnable  in a run queue, waiting for a worker   (TASK_RUNNING, queued)
+//   Running   on a worker right now                  (TASK_RUNNING, current)
+//   Blocked   waiting for an event; only a wake      (TASK_INTERRUPTIBLE)
+//             makes it runnable again
+//   Done      finished; the result is kept until     (EXIT_ZOMBIE)
+//             the JoinHandle takes it or detaches
+//
+// Park / wake protocol (the one wake path):
+//   1. A running task that is about to wait reads its wait token and gives a
+//      Waker carrying (task, token) to whoever will end the wait.
+//   2. It returns control to its worker with SuspendReason::kPark.
+//   3. The worker calls transition_to_blocked(). If a wake already arrived
+//      (step 4 saw Running), the NOTIFIED bit is set and the transition fails:
+//      the worker requeues the task instead of blocking it. No lost wake-up.
+//   4. A waker calls wake(token) from any thread. It succeeds only if the
+//      token still matches, and bumps it, so each wait is ended exactly once:
+//      a late timeout or a second notify for the same wait does nothing.
+//      Blocked -> Runnable returns true and the waker hands the task to its
+//      Executor::schedule(); Running -> Running|NOTIFIED returns false.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace weft::core {
+
+class TaskHeader;
+
+// Thrown inside a task cancelled by the runtime's shutdown (kCancel), and
+// handed to whoever joins it. Catch it only to clean up, then rethrow.
+class TaskCancelled : public std::exception {
+ public:
+  const char* what() const noexcept override { return "weft: task cancelled"; }
+};
+
+enum class TaskKind : uint8_t { kCoroutine, kFiber };
+enum class TaskState : uint8_t { kRunnable, kRunning, kBlocked, kDone };
+
+// Why a running task handed control back to its worker.
+enum class SuspendReason : uint8_t { kNone, kYield, kPark, kExit };
+
+// What a blocked task waits for (for task dumps and the debugger).
+enum class WaitReason : uint8_t { kNone, kJoin, kSleep, kIo, kMutex, kChannel, kCondition, kOther };
+
+const char* to_string(TaskState state);
+const char* to_string(TaskKind kind);
+const char* to_string(WaitReason reason);
+
+// What runs tasks. Implemented by the scheduler; the core calls only this.
+class Executor {
+ public:
+  // `task` just became Runnable: put it where a worker will find it.
+  virtual void schedule(TaskHeader* task) = 0;
+  // An exception escaped a task nobody will join.
+  virtual void report_detached_failure(TaskHeader* task, std::exception_ptr error) = 0;
+
+ protected:
+  ~Executor() = default;
+};
+
+class TaskHeader {
+ public:
+  explicit TaskHeader(TaskKind kind) noexcept : kind_(kind) {}
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  // ---- identity ----
+  uint64_t id() const { return id_; }
+  TaskKind kind() const { return kind_; }
+  std::string_view name() const { return name_; }
+  void set_identity(uint64_t id, std::string name) {
+    id_ = id;
+    name_ = std::move(name);
+  }
+
+  // ---- state transitions (see the protocol above) ----
+  TaskState state() const { return static_cast<TaskState>(state_.load(std::memory_order_acquire) & kStateMask); }
+  void transition_to_runnable_from_spawn() { state_.store(uint64_t(TaskState::kRunnable), std::memory_order_relaxed); }
+  bool transition_to_running();            // Runnable -> Running (worker)
+  bool transition_to_blocked();            // Running -> Blocked; false: woken already, now Runnable
+  void transition_to_runnable();           // Running -> Runnable (yield)
+  void transition_to_done();               // Running -> Done
+  void transition_to_running_for_cancel();  // any -> Running: shutdown(kCancel) only
+  uint32_t wait_token() const { return uint32_t(state_.load(std::memory_order_acquire) >> kTokenShift); }
+  // Ends the wait `token` from any thread; schedules the task if it was Blocked.
+  void wake(uint32_t token);
+
+  // ---- references: the scheduler while alive, the JoinHandle, each Waker ----
+  void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void unref();
+  void init_refs(uint32_t n) { refs_.store(n, std::memory_order_relaxed); }
+
+  // ---- join slot (see join.h for the protocol) ----
+  std::atomic<uintptr_t>& join_slot() { return join_slot_; }
+  // The result slot's exception (set by the task, or by shutdown's cancel).
+  std::exception_ptr* failure() const { return failure_; }
+
+  // ---- fields owned by the scheduler and the task kinds ----
+  TaskHeader* queue_next = nullptr;       // intrusive link: one queue at a time
+  TaskHeader* registry_prev = nullptr;    // the scheduler's list of live tasks
+  TaskHeader* registry_next = nullptr;
+  Executor* executor = nullptr;
+  std::coroutine_handle<> resume_point;   // coroutines: where the task resumes
+  SuspendReason suspend_reason = SuspendReason::kNone;
+  WaitReason wait_reason = WaitReason::kNone;
+  bool pinned = false;                    // never migrates off home_worker
+  std::atomic<bool> cancel_requested{false};  // shutdown(kCancel): blocking calls throw
+  uint16_t home_worker = 0;
+  uint16_t last_worker = 0;
+  uint16_t registry_shard = 0;
+  uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
+  uint64_t last_run_at_ns = 0;
+
+ protected:
+  using DestroyFn = void (*)(TaskHeader*);
+  DestroyFn destroy_fn_ = nullptr;
+  std::exception_ptr* failure_ = nullptr;  // the result slot's error
+
+ private:
+  static constexpr uint64_t kStateMask = 0xff;
+  static constexpr uint64_t kNotified = 0x100;
+  static constexpr int kTokenShift = 32;
+
+  bool transition_on_wake(uint32_t token);
+
+  std::atomic<uint64_t> state_{uint64_t(TaskState::kRunnable)};  // [token:32][flags:24][state:8]
+  std::atomic<uint32_t> refs_{1};
+  std::atomic<uintptr_t> join_slot_{0};
+  uint64_t id_ = 0;
+  TaskKind kind_;
+  std::string name_;
+};
+
+}  // namespace weft::core

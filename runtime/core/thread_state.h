@@ -1,0 +1,23 @@
+// The runtime's per-OS-thread state, read only through this_thread().
+//
+// A fiber may resume on another thread after any switch, so nothing may cache
+// the address of a thread_local across one. this_thread() is not inlined: each
+// call recomputes the TLS address on the thread that is running now.
+#pragma once
+
+namespace weft::core {
+
+class TaskHeader;
+class MachineContext;
+class Executor;
+
+struct ThreadState {
+  TaskHeader* task = nullptr;                    // the task running on this thread, if any
+  MachineContext* scheduler_context = nullptr;   // where a fiber switches back to
+  Executor* executor = nullptr;                  // the scheduler this thread works for
+  void* worker = nullptr;                        // that scheduler's worker (opaque here)
+};
+
+[[gnu::noinline]] ThreadState& this_thread();
+
+}  // namespace weft::core

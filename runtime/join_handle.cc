@@ -1,0 +1,55 @@
+#include "runtime/join_handle.h"
+
+#include "runtime/core/fiber.h"
+#include "runtime/core/thread_parker.h"
+#include "runtime/core/waker.h"
+
+namespace weft::detail {
+
+using core::TaskHeader;
+
+void throw_invalid_handle() {
+  throw std::logic_error("weft: JoinHandle is empty (already joined, detached or moved from)");
+}
+
+void wait_for_join(TaskHeader* task) {
+  if (core::join_is_done(task)) return;
+  TaskHeader* self = core::this_thread().task;
+  if (self == task) throw std::logic_error("weft: a task cannot join itself");
+  if (self != nullptr && self->kind() == core::TaskKind::kCoroutine)
+    throw std::logic_error("weft: JoinHandle::join() would block a worker thread; co_await the handle instead");
+  core::JoinWaiter waiter{core::Waker::for_current()};
+  const uint32_t token = waiter.waker.token();
+  if (!core::register_joiner(task, &waiter)) return;  // finished meanwhile
+  if (self == nullptr) {
+    core::ThreadParker::current()->park(token);
+    return;
+  }
+  self->wait_reason = core::WaitReason::kJoin;
+  try {
+    core::suspend_current_fiber(core::SuspendReason::kPark);
+  } catch (...) {
+    // Cancelled while waiting: take the waiter back before it goes away.
+    core::unregister_joiner(task, &waiter);
+    self->wait_reason = core::WaitReason::kNone;
+    throw;
+  }
+  self->wait_reason = core::WaitReason::kNone;
+}
+
+bool suspend_for_join(TaskHeader* task, core::JoinWaiter* waiter, std::coroutine_handle<> resume_at) {
+  TaskHeader* self = core::this_thread().task;
+  if (self == nullptr || self->kind() != core::TaskKind::kCoroutine)
+    throw std::logic_error("weft: co_await on a JoinHandle outside a weft coroutine task");
+  waiter->waker = core::Waker::for_task(self);
+  if (!core::register_joiner(task, waiter)) {
+    waiter->waker = core::Waker();
+    return false;
+  }
+  self->resume_point = resume_at;
+  self->wait_reason = core::WaitReason::kJoin;
+  self->suspend_reason = core::SuspendReason::kPark;
+  return true;
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,107 @@
+// JoinHandle<T>: the one owner of a spawned task's result.
+//   - join(): from a fiber, parks the fiber; from a plain OS thread, blocks the
+//     thread; from a coroutine, throws std::logic_error (co_await it instead:
+//     blocking would stall the worker).
+//   - co_await handle: from a coroutine, parks the coroutine.
+//   - Either returns the task's value or rethrows its exception.
+//   - detach(), or dropping the handle: the task runs on; if it fails, its
+//     exception is reported on stderr (Config::on_detached_failure).
+// A fiber can wait for a coroutine's handle and a coroutine for a fiber's.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+
+#include "runtime/core/join.h"
+#include "runtime/core/result_slot.h"
+#include "runtime/core/task_header.h"
+#include "runtime/core/thread_state.h"
+
+namespace weft {
+
+namespace detail {
+// Blocks the calling fiber or thread until `task` is done.
+void wait_for_join(core::TaskHeader* task);
+// The coroutine side: registers `waiter` for the running coroutine task.
+// False if the task finished meanwhile (resume at once).
+bool suspend_for_join(core::TaskHeader* task, core::JoinWaiter* waiter, std::coroutine_handle<> resume_at);
+[[noreturn]] void throw_invalid_handle();
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] JoinHandle {
+ public:
+  JoinHandle() = default;
+  JoinHandle(core::TaskHeader* task, core::ResultSlot<T>* slot) noexcept : task_(task), slot_(slot) {}
+  JoinHandle(JoinHandle&& o) noexcept : task_(std::exchange(o.task_, nullptr)), slot_(o.slot_) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      release(/*joined=*/false);
+      task_ = std::exchange(o.task_, nullptr);
+      slot_ = o.slot_;
+    }
+    return *this;
+  }
+  ~JoinHandle() { release(/*joined=*/false); }
+
+  bool valid() const { return task_ != nullptr; }
+  uint64_t id() const { return task_ ? task_->id() : 0; }
+  bool is_finished() const { return task_ && core::join_is_done(task_); }
+
+  T join() {
+    if (!task_) detail::throw_invalid_handle();
+    detail::wait_for_join(task_);
+    Releaser done{this};
+    return slot_->take();
+  }
+
+  void detach() { release(/*joined=*/false); }
+
+  class Awaiter {
+   public:
+    explicit Awaiter(JoinHandle& h) : h_(h) {
+      if (!h_.task_) detail::throw_invalid_handle();
+    }
+    Awaiter(const Awaiter&) = delete;
+    ~Awaiter() {
+      // Only if the awaiting frame is destroyed while suspended here.
+      if (registered_ && h_.task_) core::unregister_joiner(h_.task_, &waiter_);
+    }
+    bool await_ready() const noexcept { return core::join_is_done(h_.task_); }
+    bool await_suspend(std::coroutine_handle<> awaiting) {
+      registered_ = detail::suspend_for_join(h_.task_, &waiter_, awaiting);
+      return registered_;
+    }
+    T await_resume() {
+      registered_ = false;
+      Releaser done{&h_};
+      return h_.slot_->take();
+    }
+
+   private:
+    JoinHandle& h_;
+    core::JoinWaiter waiter_;
+    bool registered_ = false;
+  };
+  Awaiter operator co_await() & { return Awaiter(*this); }
+  Awaiter operator co_await() && { return Awaiter(*this); }
+
+ private:
+  struct Releaser {
+    JoinHandle* h;
+    ~Releaser() { h->release(/*joined=*/true); }
+  };
+  void release(bool joined) {
+    core::TaskHeader* t = std::exchange(task_, nullptr);
+    if (t == nullptr) return;
+    if (!joined) core::detach_join(t);
+    t->unref();
+  }
+
+  core::TaskHeader* task_ = nullptr;
+  core::ResultSlot<T>* slot_ = nullptr;
+};
+
+}  // namespace weft

@@ -1,0 +1,38 @@
+#include "runtime/runtime.h"
+
+#include <stdexcept>
+
+#include "runtime/spawn.h"
+#include "scheduler/scheduler.h"
+
+namespace weft {
+
+namespace detail {
+
+void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options) {
+  if (scheduler.is_shutdown()) throw std::runtime_error("weft: spawn on a runtime that has shut down");
+  scheduler.spawn(task, options);
+}
+
+sched::Scheduler& current_scheduler() {
+  sched::Scheduler* s = sched::Scheduler::current();
+  if (s == nullptr)
+    throw std::logic_error("weft::spawn called outside a runtime: use Runtime::spawn or a Runtime::Handle");
+  return *s;
+}
+
+}  // namespace detail
+
+Runtime::Runtime(const Config& config) : scheduler_(std::make_shared<sched::Scheduler>(config)) {}
+
+Runtime::~Runtime() { scheduler_->shutdown(); }
+
+std::size_t Runtime::workers() const { return scheduler_->num_workers(); }
+std::size_t Runtime::live_tasks() const { return scheduler_->live_tasks(); }
+const Config& Runtime::config() const { return scheduler_->config(); }
+
+Runtime::Handle current_handle() {
+  return Runtime::Handle(detail::current_scheduler().shared_from_this());
+}
+
+}  // namespace weft

@@ -1,0 +1,46 @@
+// Everything a runtime can be tuned with, in one place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "runtime/core/stack.h"
+
+namespace weft {
+
+enum class SchedulingMode {
+  kWorkStealing,   // idle workers steal from busy ones (default)
+  kThreadPerCore,  // no stealing: a task stays on the worker it was spawned on
+};
+
+enum class OnDetachedFailure {
+  kReport,     // print the task's id, name and exception on stderr; keep running
+  kTerminate,  // print, then std::terminate()
+};
+
+enum class ShutdownPolicy {
+  kWait,    // ~Runtime waits for every task to finish
+  kCancel,  // ~Runtime stops the workers and cancels what is left
+};
+
+struct Config {
+  // 0: one worker per CPU in the process's affinity mask.
+  std::size_t workers = 0;
+  SchedulingMode mode = SchedulingMode::kWorkStealing;
+  // Pin worker i to the i-th CPU of the affinity mask.
+  bool pin_workers = false;
+  // Default fiber stack (a spawn may ask for another size).
+  std::size_t stack_size = core::kDefaultStackSize;
+  // How long an idle worker keeps looking for work before it sleeps on a
+  // futex. A cross-CPU futex wake costs tens of microseconds on this kind of
+  // VM; spinning a little longer than a typical hand-off gap saves that cost
+  // without burning a core when the runtime is really idle (see README).
+  std::chrono::microseconds spin_before_park{50};
+  OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;
+  ShutdownPolicy shutdown = ShutdownPolicy::kWait;
+  // Test mode: every time a task is queued again it goes to a different
+  // worker, to shake out thread_local state cached across a switch.
+  bool force_migration = false;
+};
+
+}  // namespace weft

@@ -1,0 +1,116 @@
+#include "scheduler/run_queue.h"
+
+#include "scheduler/inject_queue.h"
+
+namespace weft::sched {
+
+using core::TaskHeader;
+
+void RunQueue::Local::push(TaskHeader* task, InjectQueue& overflow) {
+  for (;;) {
+    // acquire: pairs with the head CAS of pop()/steal_into(), so slots they
+    // freed are ours to overwrite.
+    uint32_t head = q_.head_.load(std::memory_order_acquire);
+    uint32_t tail = q_.tail_.load(std::memory_order_relaxed);  // only we write it
+    if (tail - head < kCapacity) {
+      q_.slots_[index(tail)].store(task, std::memory_order_relaxed);
+      q_.tail_.store(tail + 1, std::memory_order_release);  // pairs with steal_into's acquire
+      return;
+    }
+    if (push_overflow(task, head, tail, overflow)) return;
+    // A stealer took some tasks meanwhile: there is room now.
+  }
+}
+
+bool RunQueue::Local::push_overflow(TaskHeader* task, uint32_t head, uint32_t tail, InjectQueue& overflow) {
+  constexpr uint32_t kHalf = kCapacity / 2;
+  (void)tail;
+  TaskHeader* batch[kHalf];
+  for (uint32_t i = 0; i < kHalf; ++i) batch[i] = q_.slots_[index(head + i)].load(std::memory_order_relaxed);
+  // acq_rel: claims the slots against stealers (their CAS on the same word).
+  if (!q_.head_.compare_exchange_strong(head, head + kHalf, std::memory_order_acq_rel, std::memory_order_relaxed))
+    return false;
+  for (uint32_t i = 0; i + 1 < kHalf; ++i) batch[i]->queue_next = batch[i + 1];
+  batch[kHalf - 1]->queue_next = task;
+  task->queue_next = nullptr;
+  overflow.push_batch(batch[0], task, kHalf + 1);
+  return true;
+}
+
+TaskHeader* RunQueue::Local::pop() {
+  uint32_t head = q_.head_.load(std::memory_order_acquire);
+  for (;;) {
+    uint32_t tail = q_.tail_.load(std::memory_order_relaxed);
+    if (head == tail) return nullptr;
+    TaskHeader* task = q_.slots_[index(head)].load(std::memory_order_relaxed);
+    // acq_rel: competes with stealers' CAS; on success the slot was ours.
+    if (q_.head_.compare_exchange_weak(head, head + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      return task;
+  }
+}
+
+uint32_t RunQueue::Local::len() const {
+  return q_.tail_.load(std::memory_order_relaxed) - q_.head_.load(std::memory_order_acquire);
+}
+
+bool RunQueue::Steal::is_empty() const {
+  return q_.tail_.load(std::memory_order_acquire) == q_.head_.load(std::memory_order_acquire);
+}
+
+TaskHeader* RunQueue::Steal::steal_into(Local& dst) {
+  RunQueue& d = dst.q_;
+  uint32_t dst_tail = d.tail_.load(std::memory_order_relaxed);  // dst is the caller's own queue
+  uint32_t n;
+  for (;;) {
+    uint32_t head = q_.head_.load(std::memory_order_acquire);
+    uint32_t tail = q_.tail_.load(std::memory_order_acquire);  // pairs with the owner's release in push
+    n = tail - head;
+    n -= n / 2;
+    if (n == 0) return nullptr;
+    if (n > kCapacity / 2) continue;  // torn read of head/tail: try again
+    for (uint32_t i = 0; i < n; ++i) {
+      TaskHeader* t = q_.slots_[index(head + i)].load(std::memory_order_relaxed);
+      d.slots_[index(dst_tail + i)].store(t, std::memory_order_relaxed);
+    }
+    // acq_rel: claims [head, head+n) against the owner's pop and other stealers.
+    if (q_.head_.compare_exchange_strong(head, head + n, std::memory_order_acq_rel, std::memory_order_relaxed)) break;
+  }
+  --n;
+  TaskHeader* run_now = d.slots_[index(dst_tail + n)].load(std::memory_order_relaxed);
+  if (n > 0) d.tail_.store(dst_tail + n, std::memory_order_release);  // pairs with other stealers' acquire
+  return run_now;
+}
+
+void InjectQueue::push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) {
+  last->queue_next = nullptr;
+  std::lock_guard lock(mu_);
+  if (tail_) {
+    tail_->queue_next = first;
+  } else {
+    head_ = first;
+  }
+  tail_ = last;
+  len_.fetch_add(n, std::memory_order_release);  // pairs with is_empty()'s acquire
+}
+
+TaskHeader* InjectQueue::pop_batch(std::size_t max, std::size_t* taken) {
+  *taken = 0;
+  if (is_empty() || max == 0) return nullptr;
+  std::lock_guard lock(mu_);
+  TaskHeader* first = head_;
+  TaskHeader* last = nullptr;
+  std::size_t n = 0;
+  for (TaskHeader* t = head_; t != nullptr && n < max; t = t->queue_next) {
+    last = t;
+    ++n;
+  }
+  if (n == 0) return nullptr;
+  head_ = last->queue_next;
+  if (head_ == nullptr) tail_ = nullptr;
+  last->queue_next = nullptr;
+  len_.fetch_sub(n, std::memory_order_relaxed);
+  *taken = n;
+  return first;
+}
+
+}  // namespace weft::sched

@@ -1,0 +1,202 @@
+#include "scheduler/scheduler.h"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <climits>
+#include <cstdio>
+#include <exception>
+
+#include "runtime/core/detail/futex.h"
+#include "runtime/core/fiber.h"
+#include "runtime/core/join.h"
+#include "runtime/core/stack_overflow.h"
+#include "runtime/core/thread_state.h"
+#include "scheduler/worker.h"
+
+namespace weft::sched {
+
+using core::TaskHeader;
+
+std::size_t default_worker_count() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<std::size_t>(n);
+  }
+  return 1;
+}
+
+namespace {
+Config resolve(Config c) {
+  if (c.workers == 0) c.workers = default_worker_count();
+  if (c.workers > 4096) c.workers = 4096;
+  return c;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+}  // namespace
+
+Scheduler::Scheduler(const Config& config)
+    : config_(resolve(config)),
+      idle_(static_cast<uint32_t>(config_.workers)),
+      stacks_(config_.stack_size),
+      registry_(config_.workers + 1) {
+  core::install_stack_overflow_handler();
+  workers_.reserve(config_.workers);
+  for (uint32_t i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  for (auto& w : workers_) w->start();
+}
+
+Scheduler::~Scheduler() { shutdown(); }
+
+Scheduler* Scheduler::current() {
+  // Only Scheduler implements core::Executor, so the downcast is exact.
+  return static_cast<Scheduler*>(core::this_thread().executor);
+}
+
+Worker* Scheduler::current_worker() {
+  core::ThreadState& ts = core::this_thread();
+  return ts.executor == this ? static_cast<Worker*>(ts.worker) : nullptr;
+}
+
+uint32_t Scheduler::home_for_spawn() {
+  return next_home_.fetch_add(1, std::memory_order_relaxed) % num_workers();
+}
+
+void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
+  Worker* here = current_worker();
+  task->executor = this;
+  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), options.name);
+  task->init_refs(2);  // the scheduler's, and the JoinHandle's
+  task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
+  task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
+  task->last_worker = task->home_worker;
+  registry_.add(task, here ? here->index() : num_workers());
+  live_.fetch_add(1, std::memory_order_relaxed);
+  task->transition_to_runnable_from_spawn();
+  emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
+  schedule(task);
+}
+
+void Scheduler::schedule(TaskHeader* task) {
+  Worker* here = current_worker();
+  if (config_.force_migration && num_workers() > 1) {
+    push_to_worker((task->last_worker + 1u) % num_workers(), task);
+  } else if (task->pinned && !(here && here->index() == task->home_worker)) {
+    push_to_worker(task->home_worker, task);
+  } else if (here != nullptr) {
+    here->schedule_local(task, /*lifo=*/true);
+  } else {
+    inject_.push(task);
+    notify_parked();
+  }
+}
+
+void Scheduler::push_to_worker(uint32_t worker, TaskHeader* task) {
+  Worker& w = *workers_[worker];
+  w.push_remote(task);
+  // Only the parker's token, not Idle's sleeper list: the worker takes itself
+  // off that list when it sees its remote queue (idle.h, step 5).
+  w.unpark();
+}
+
+void Scheduler::notify_parked() {
+  if (auto w = idle_.worker_to_notify()) workers_[*w]->unpark();
+}
+
+void Scheduler::notify_if_work_pending() {
+  for (auto& w : workers_) {
+    if (!w->stealer().is_empty()) {
+      notify_parked();
+      return;
+    }
+  }
+  if (!inject_.is_empty()) notify_parked();
+}
+
+void Scheduler::finish_task(TaskHeader* task) {
+  task->transition_to_done();
+  core::complete_join(task);
+  task->unref();  // the scheduler's reference
+  // acq_rel: the last decrement pairs with wait_for_tasks()'s acquire load.
+  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) core::detail::futex_wake(&live_, INT_MAX);
+}
+
+void Scheduler::report_detached_failure(TaskHeader* task, std::exception_ptr error) {
+  std::string line = fmt::format("weft: task {} \"{}\" failed and nobody will join it: {}\n", task->id(),
+                                 task->name(), describe(error));
+  std::fputs(line.c_str(), stderr);
+  if (config_.on_detached_failure == OnDetachedFailure::kTerminate) std::terminate();
+}
+
+void Scheduler::wait_for_tasks() {
+  for (;;) {
+    uint32_t n = live_.load(std::memory_order_acquire);
+    if (n == 0) return;
+    core::detail::futex_wait(&live_, n, nullptr);
+  }
+}
+
+void Scheduler::shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (current() == this) {
+    std::fputs("weft: a Runtime was destroyed by one of its own tasks\n", stderr);
+    std::abort();
+  }
+  if (config_.shutdown == ShutdownPolicy::kWait) wait_for_tasks();
+  shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
+  for (auto& w : workers_) w->unpark();
+  for (auto& w : workers_) w->join();
+  cancel_remaining();
+}
+
+void Scheduler::cancel_remaining() {
+  core::ThreadState saved = core::this_thread();
+  while (TaskHeader* task = registry_.take_any()) {
+    auto* fiber = task->kind() == core::TaskKind::kFiber ? static_cast<core::FiberBase*>(task) : nullptr;
+    if (fiber != nullptr && fiber->started()) {
+      cancel_fiber(task);
+    } else {
+      *task->failure() = std::make_exception_ptr(core::TaskCancelled());
+      task->transition_to_running_for_cancel();
+      finish_task(task);
+    }
+  }
+  core::this_thread() = saved;
+}
+
+void Scheduler::cancel_fiber(TaskHeader* task) {
+  auto* fiber = static_cast<core::FiberBase*>(task);
+  core::MachineContext here;
+  task->cancel_requested.store(true, std::memory_order_relaxed);
+  // A fiber that catches TaskCancelled and blocks again is resumed again, a
+  // few times; after that it is left as it is.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    task->transition_to_running_for_cancel();
+    core::ThreadState& ts = core::this_thread();
+    ts = core::ThreadState{task, &here, this, nullptr};
+    core::switch_context(here, fiber->context());
+    core::this_thread().task = nullptr;
+    if (task->suspend_reason == core::SuspendReason::kExit) {
+      fiber->context().retire();
+      stacks_.release(fiber->detach_stack());
+      finish_task(task);
+      return;
+    }
+  }
+  std::string line = fmt::format("weft: fiber {} \"{}\" ignored cancellation at shutdown; its stack is leaked\n",
+                                 task->id(), task->name());
+  std::fputs(line.c_str(), stderr);
+}
+
+}  // namespace weft::sched

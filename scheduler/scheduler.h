@@ -1,0 +1,106 @@
+// The M:N scheduler: N worker threads, each with a local run queue, a global
+// inject queue, work-stealing between workers, and futex parking.
+//
+// Shutdown protocol:
+//   1. kWait: wait until the count of live tasks reaches zero (the last task
+//      to finish futex-wakes the waiter).
+//   2. Set the shutdown flag (release; workers read it with acquire at the top
+//      of their loop and in park) and unpark every worker.
+//   3. Join the worker threads. No task runs after this point.
+//   4. kCancel: take every task still registered. One that never started, or
+//      a coroutine, is finished with TaskCancelled (dropping the scheduler's
+//      reference destroys its frame, running its destructors, once nobody
+//      holds its JoinHandle). A started fiber is resumed on this thread with
+//      cancel_requested set, so its blocking call throws TaskCancelled and its
+//      stack unwinds.
+//   5. Queues are dropped; every stack returns to the pool, which unmaps it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/core/stack.h"
+#include "runtime/core/task_header.h"
+#include "scheduler/config.h"
+#include "scheduler/events.h"
+#include "scheduler/idle.h"
+#include "scheduler/inject_queue.h"
+#include "scheduler/spawn_options.h"
+#include "scheduler/task_registry.h"
+
+namespace weft::sched {
+
+class Worker;
+
+class Scheduler final : public core::Executor, public std::enable_shared_from_this<Scheduler> {
+ public:
+  explicit Scheduler(const Config& config);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // The scheduler whose worker (or task) is running on this thread, if any.
+  static Scheduler* current();
+
+  // Takes one reference for the scheduler and one for the caller's handle.
+  void spawn(core::TaskHeader* task, const SpawnOptions& options);
+  void shutdown();
+
+  // core::Executor: the one wake path ends here.
+  void schedule(core::TaskHeader* task) override;
+  void report_detached_failure(core::TaskHeader* task, std::exception_ptr error) override;
+
+  // ---- for workers ----
+  const Config& config() const { return config_; }
+  uint32_t num_workers() const { return static_cast<uint32_t>(workers_.size()); }
+  Worker& worker(uint32_t i) { return *workers_[i]; }
+  Worker* current_worker();
+  InjectQueue& inject() { return inject_; }
+  Idle& idle() { return idle_; }
+  core::StackPool& stacks() { return stacks_; }
+  TaskRegistry& registry() { return registry_; }
+  bool is_shutdown() const { return shutdown_.load(std::memory_order_acquire); }
+  bool stealing_enabled() const { return config_.mode == SchedulingMode::kWorkStealing && workers_.size() > 1; }
+
+  void notify_parked();            // protocol step 4 of idle.h
+  void notify_if_work_pending();   // protocol step 3 of idle.h
+  void push_to_worker(uint32_t worker, core::TaskHeader* task);
+  // Bookkeeping after a task ran to completion (or was cancelled).
+  void finish_task(core::TaskHeader* task);
+
+  std::size_t live_tasks() const { return live_.load(std::memory_order_acquire); }
+  void set_event_sink(EventSink sink, void* context) {
+    sink_context_ = context;
+    sink_ = sink;
+  }
+  void emit(EventKind kind, const core::TaskHeader* task, uint32_t worker) const {
+    if (sink_ != nullptr) [[unlikely]]
+      sink_(sink_context_, Event{kind, worker, task ? task->id() : 0});
+  }
+
+ private:
+  void wait_for_tasks();
+  void cancel_remaining();
+  void cancel_fiber(core::TaskHeader* task);
+  uint32_t home_for_spawn();
+
+  const Config config_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  InjectQueue inject_;
+  Idle idle_;
+  core::StackPool stacks_;
+  TaskRegistry registry_;
+  std::atomic<uint64_t> next_id_{1};
+  std::atomic<uint32_t> live_{0};  // a futex word: shutdown waits on it
+  std::atomic<uint32_t> next_home_{0};
+  std::atomic<bool> shutdown_{false};
+  bool stopped_ = false;
+  EventSink sink_ = nullptr;
+  void* sink_context_ = nullptr;
+};
+
+std::size_t default_worker_count();
+
+}  // namespace weft::sched

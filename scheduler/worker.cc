@@ -1,0 +1,331 @@
+#include "scheduler/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <chrono>
+
+#include "runtime/core/join.h"
+#include "runtime/core/stack_overflow.h"
+#include "runtime/core/thread_state.h"
+#include "scheduler/scheduler.h"
+
+namespace weft::sched {
+
+using core::TaskHeader;
+
+namespace {
+// Check the inject queue first every this many ticks, even when the local
+// queue is busy, so that tasks there cannot starve (Go and Tokio use 61).
+constexpr uint64_t kGlobalQueueInterval = 61;
+// Consecutive LIFO-slot runs before the slot yields to the queue, so a pair
+// of tasks waking each other cannot starve the rest (Tokio uses 3).
+constexpr uint32_t kMaxLifoPolls = 3;
+}  // namespace
+
+Worker::Worker(Scheduler& scheduler, uint32_t index)
+    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)) {}
+
+void Worker::start() { thread_ = std::thread([this] { run(); }); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+// The hot path, as a table of contents.
+void Worker::run() {
+  enter_thread();
+  while (!scheduler_.is_shutdown()) {
+    if (TaskHeader* t = next_task()) {
+      run_task(t);
+    } else if (TaskHeader* stolen = steal_work()) {
+      run_task(stolen);
+    } else if (!spin_for_work()) {
+      park();
+    }
+  }
+  core::this_thread() = core::ThreadState{};
+}
+
+void Worker::enter_thread() {
+  core::ensure_alternate_signal_stack();
+  core::ThreadState& ts = core::this_thread();
+  ts.executor = &scheduler_;
+  ts.worker = this;
+  ts.scheduler_context = &context_;
+  if (scheduler_.config().pin_workers) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+      uint32_t seen = 0;
+      uint32_t want = index_ % static_cast<uint32_t>(CPU_COUNT(&allowed));
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        if (seen++ != want) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+        break;
+      }
+    }
+  }
+}
+
+TaskHeader* Worker::next_task() {
+  ++tick_;
+  if (tick_ % kGlobalQueueInterval == 0) {
+    if (TaskHeader* t = take_from_inject()) return t;
+  }
+  if (TaskHeader* t = take_lifo()) return t;
+  // Alternate between the stealable queue and the pinned one, so neither
+  // can starve the other.
+  if (tick_ & 1) {
+    if (TaskHeader* t = take_pinned()) return t;
+  }
+  if (TaskHeader* t = local_.pop()) return t;
+  if (TaskHeader* t = take_pinned()) return t;
+  return take_from_inject();
+}
+
+TaskHeader* Worker::take_lifo() {
+  if (lifo_ == nullptr) return nullptr;
+  TaskHeader* t = lifo_;
+  lifo_ = nullptr;
+  if (++lifo_polls_ <= kMaxLifoPolls) return t;
+  lifo_polls_ = 0;
+  local_.push(t, scheduler_.inject());  // back of the line
+  return nullptr;
+}
+
+TaskHeader* Worker::take_pinned() {
+  if (remote_nonempty_.load(std::memory_order_acquire)) {  // pairs with push_remote's release
+    std::lock_guard lock(remote_mu_);
+    if (remote_head_ != nullptr) {
+      if (pinned_tail_) {
+        pinned_tail_->queue_next = remote_head_;
+      } else {
+        pinned_head_ = remote_head_;
+      }
+      pinned_tail_ = remote_tail_;
+      remote_head_ = remote_tail_ = nullptr;
+    }
+    remote_nonempty_.store(false, std::memory_order_relaxed);
+  }
+  TaskHeader* t = pinned_head_;
+  if (t == nullptr) return nullptr;
+  pinned_head_ = t->queue_next;
+  if (pinned_head_ == nullptr) pinned_tail_ = nullptr;
+  t->queue_next = nullptr;
+  return t;
+}
+
+TaskHeader* Worker::take_from_inject() {
+  InjectQueue& inject = scheduler_.inject();
+  if (inject.is_empty()) return nullptr;
+  // Take a fair share, bounded by half the local ring.
+  std::size_t want = inject.len() / scheduler_.num_workers() + 1;
+  if (want > RunQueue::kCapacity / 2) want = RunQueue::kCapacity / 2;
+  std::size_t taken = 0;
+  TaskHeader* first = inject.pop_batch(want, &taken);
+  if (first == nullptr) return nullptr;
+  for (TaskHeader* t = first->queue_next; t != nullptr;) {
+    TaskHeader* next = t->queue_next;
+    local_.push(t, inject);
+    t = next;
+  }
+  first->queue_next = nullptr;
+  return first;
+}
+
+TaskHeader* Worker::steal_work() {
+  if (!scheduler_.stealing_enabled() || !begin_search()) return nullptr;
+  const uint32_t n = scheduler_.num_workers();
+  const uint32_t start = static_cast<uint32_t>(rng_()) % n;  // random victim order
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t victim = (start + i) % n;
+    if (victim == index_) continue;
+    if (TaskHeader* t = scheduler_.worker(victim).stealer().steal_into(local_)) {
+      scheduler_.emit(EventKind::kSteal, t, index_);
+      return t;
+    }
+  }
+  return take_from_inject();
+}
+
+bool Worker::begin_search() {
+  if (!searching_) searching_ = scheduler_.idle().transition_worker_to_searching();
+  return searching_;
+}
+
+void Worker::end_search() {
+  searching_ = false;
+  // The last searcher found work: there may be more, so wake another worker
+  // to keep looking (idle.h, step 2).
+  if (scheduler_.idle().transition_worker_from_searching()) scheduler_.notify_parked();
+}
+
+void Worker::run_task(TaskHeader* task) {
+  if (searching_) end_search();
+  if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
+  task->last_worker = static_cast<uint16_t>(index_);
+  scheduler_.emit(EventKind::kRun, task, index_);
+  resume(task);
+  after_suspend(task);
+}
+
+void Worker::resume(TaskHeader* task) {
+  core::ThreadState& ts = core::this_thread();
+  ts.task = task;
+  task->suspend_reason = core::SuspendReason::kNone;
+  if (task->kind() == core::TaskKind::kCoroutine) {
+    task->resume_point.resume();
+  } else {
+    resume_fiber(static_cast<core::FiberBase*>(task));
+  }
+  core::this_thread().task = nullptr;
+}
+
+void Worker::resume_fiber(core::FiberBase* fiber) {
+  if (!fiber->started()) {
+    try {
+      fiber->attach_stack(scheduler_.stacks().acquire(fiber->requested_stack_size));
+    } catch (...) {
+      *fiber->failure() = std::current_exception();  // e.g. ENOMEM: the joiner gets it
+      fiber->suspend_reason = core::SuspendReason::kExit;
+      return;
+    }
+  }
+  core::switch_context(context_, fiber->context());
+  if (fiber->suspend_reason == core::SuspendReason::kExit) {
+    fiber->context().retire();
+    scheduler_.stacks().release(fiber->detach_stack());
+  }
+}
+
+void Worker::after_suspend(TaskHeader* task) {
+  switch (task->suspend_reason) {
+    case core::SuspendReason::kYield:
+      scheduler_.emit(EventKind::kYield, task, index_);
+      task->transition_to_runnable();
+      requeue(task, /*lifo=*/false);
+      break;
+    case core::SuspendReason::kPark:
+      scheduler_.emit(EventKind::kPark, task, index_);
+      // A wake that came while it was still running: run it again.
+      if (!task->transition_to_blocked()) requeue(task, /*lifo=*/true);
+      break;
+    case core::SuspendReason::kExit:
+      finish(task);
+      break;
+    case core::SuspendReason::kNone:
+      // A coroutine suspended on an awaitable that is not weft's: nobody will
+      // resume it through the scheduler. Say so rather than lose it silently.
+      scheduler_.report_detached_failure(
+          task, std::make_exception_ptr(std::logic_error(
+                    "weft: a coroutine task suspended on a non-weft awaitable; it will never be resumed")));
+      task->transition_to_blocked();
+      break;
+  }
+}
+
+void Worker::requeue(TaskHeader* task, bool lifo) {
+  if (task->pinned || scheduler_.config().force_migration) {
+    scheduler_.schedule(task);
+  } else {
+    schedule_local(task, lifo);
+  }
+}
+
+void Worker::finish(TaskHeader* task) {
+  scheduler_.emit(EventKind::kExit, task, index_);
+  scheduler_.registry().remove(task);
+  scheduler_.finish_task(task);
+}
+
+void Worker::schedule_local(TaskHeader* task, bool lifo) {
+  if (task->pinned && task->home_worker == index_) {
+    task->queue_next = nullptr;
+    if (pinned_tail_) {
+      pinned_tail_->queue_next = task;
+    } else {
+      pinned_head_ = task;
+    }
+    pinned_tail_ = task;
+    return;  // nobody else can run it: no need to wake anyone
+  }
+  if (lifo) {
+    TaskHeader* prev = lifo_;
+    lifo_ = task;
+    if (prev == nullptr) {
+      // Nothing displaced: other workers have nothing new to steal.
+      if (scheduler_.num_workers() > 1) scheduler_.notify_parked();
+      return;
+    }
+    task = prev;
+  }
+  local_.push(task, scheduler_.inject());
+  if (scheduler_.num_workers() > 1) scheduler_.notify_parked();
+}
+
+void Worker::push_remote(TaskHeader* task) {
+  task->queue_next = nullptr;
+  {
+    std::lock_guard lock(remote_mu_);
+    if (remote_tail_) {
+      remote_tail_->queue_next = task;
+    } else {
+      remote_head_ = task;
+    }
+    remote_tail_ = task;
+    remote_nonempty_.store(true, std::memory_order_release);  // pairs with take_pinned's acquire
+  }
+}
+
+bool Worker::has_local_work() {
+  return lifo_ != nullptr || !local_.empty() || pinned_head_ != nullptr ||
+         remote_nonempty_.load(std::memory_order_acquire);
+}
+
+bool Worker::work_anywhere() {
+  if (has_local_work() || !scheduler_.inject().is_empty() || parker_.notified()) return true;
+  if (!scheduler_.stealing_enabled()) return false;
+  for (uint32_t i = 0; i < scheduler_.num_workers(); ++i)
+    if (i != index_ && !scheduler_.worker(i).stealer().is_empty()) return true;
+  return false;
+}
+
+bool Worker::spin_for_work() {
+  const auto spin = scheduler_.config().spin_before_park;
+  if (spin.count() <= 0) return false;
+  const auto until = std::chrono::steady_clock::now() + spin;
+  do {
+    if (work_anywhere() || scheduler_.is_shutdown()) return true;
+    for (int i = 0; i < 32; ++i) __builtin_ia32_pause();
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
+void Worker::park() {
+  if (has_local_work()) return;
+  Idle& idle = scheduler_.idle();
+  const bool was_last_searcher = idle.transition_worker_to_parked(index_, searching_);
+  searching_ = false;
+  if (was_last_searcher) scheduler_.notify_if_work_pending();
+  scheduler_.emit(EventKind::kWorkerPark, nullptr, index_);
+  while (!scheduler_.is_shutdown()) {
+    if (has_local_work()) {
+      // False: a notifier already took us off the sleeper list and counted us
+      // as a searcher; act as one.
+      searching_ = !idle.unpark_worker_by_id(index_);
+      break;
+    }
+    parker_.park();
+    if (!idle.is_parked(index_)) {
+      searching_ = true;  // woken by notify_parked (idle.h, step 5)
+      break;
+    }
+  }
+  scheduler_.emit(EventKind::kWorkerUnpark, nullptr, index_);
+}
+
+}  // namespace weft::sched

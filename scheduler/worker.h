@@ -1,0 +1,85 @@
+// One worker thread: its run queues and its loop.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "runtime/core/context.h"
+#include "runtime/core/fiber.h"
+#include "runtime/core/task_header.h"
+#include "scheduler/detail/worker_parker.h"
+#include "scheduler/run_queue.h"
+
+namespace weft::sched {
+
+class Scheduler;
+
+class Worker {
+ public:
+  Worker(Scheduler& scheduler, uint32_t index);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  void join();
+  uint32_t index() const { return index_; }
+
+  // ---- owner thread only ----
+  // A task that became runnable on this worker's thread. `lifo`: put it in
+  // the LIFO slot (it was just woken by the running task: run it next).
+  void schedule_local(core::TaskHeader* task, bool lifo);
+
+  // ---- any thread ----
+  // For tasks that must run on this worker (pinned, thread-per-core, forced
+  // migration). The caller unparks the worker afterwards.
+  void push_remote(core::TaskHeader* task);
+  RunQueue::Steal stealer() { return queue_.steal(); }
+  void unpark() { parker_.unpark(); }
+
+ private:
+  void run();
+  void enter_thread();
+  core::TaskHeader* next_task();
+  core::TaskHeader* steal_work();
+  void run_task(core::TaskHeader* task);
+  void resume(core::TaskHeader* task);
+  void resume_fiber(core::FiberBase* fiber);
+  void after_suspend(core::TaskHeader* task);
+  void requeue(core::TaskHeader* task, bool lifo);
+  void finish(core::TaskHeader* task);
+  bool spin_for_work();
+  void park();
+
+  core::TaskHeader* take_lifo();
+  core::TaskHeader* take_pinned();
+  core::TaskHeader* take_from_inject();
+  bool begin_search();
+  void end_search();
+  bool has_local_work();
+  bool work_anywhere();
+
+  Scheduler& scheduler_;
+  const uint32_t index_;
+  std::thread thread_;
+  core::MachineContext context_;  // the worker thread's own stack, between tasks
+  RunQueue queue_;
+  RunQueue::Local local_{queue_};
+  core::TaskHeader* lifo_ = nullptr;
+  uint32_t lifo_polls_ = 0;
+  uint64_t tick_ = 0;
+  bool searching_ = false;
+  std::minstd_rand rng_;
+  // Tasks that may run only here: an owner-only FIFO, fed by the remote
+  // queue that other threads push to.
+  core::TaskHeader* pinned_head_ = nullptr;
+  core::TaskHeader* pinned_tail_ = nullptr;
+  std::mutex remote_mu_;
+  core::TaskHeader* remote_head_ = nullptr;  // guarded by remote_mu_
+  core::TaskHeader* remote_tail_ = nullptr;  // guarded by remote_mu_
+  std::atomic<bool> remote_nonempty_{false};
+  detail::WorkerParker parker_;
+};
+
+}  // namespace weft::sched
