@@ -11,7 +11,9 @@
 //   3. A worker about to sleep registers as parked. If it was the last
 //      searcher it re-checks every queue and wakes a worker if any has work:
 //      between its last look and its registration a task may have arrived
-//      whose pusher saw a searcher and therefore woke nobody.
+//      whose pusher saw a searcher and therefore woke nobody. With stealing
+//      off (one worker, thread-per-core) nobody searches, so every parking
+//      worker re-checks for itself.
 //   4. Whoever makes work available (a push to a local queue or the inject
 //      queue) calls notify_should_wakeup(): true when nobody searches and
 //      someone sleeps; it then pops one sleeper, counts it as searching, and

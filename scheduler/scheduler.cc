@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <exception>
@@ -33,16 +34,6 @@ Config resolve(Config c) {
   if (c.workers > 4096) c.workers = 4096;
   return c;
 }
-
-std::string describe(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "an exception not derived from std::exception";
-  }
-}
 }  // namespace
 
 Scheduler::Scheduler(const Config& config)
@@ -51,6 +42,7 @@ Scheduler::Scheduler(const Config& config)
       stacks_(config_.stack_size),
       registry_(config_.workers + 1) {
   core::install_stack_overflow_handler();
+  max_spinners_ = static_cast<uint32_t>(std::max<std::size_t>(1, default_worker_count() / 2));
   workers_.reserve(config_.workers);
   for (uint32_t i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   for (auto& w : workers_) w->start();
@@ -78,6 +70,7 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), options.name);
   task->init_refs(2);  // the scheduler's, and the JoinHandle's
   task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
+  task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
   task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
   registry_.add(task, here ? here->index() : num_workers());
@@ -109,6 +102,14 @@ void Scheduler::push_to_worker(uint32_t worker, TaskHeader* task) {
   w.unpark();
 }
 
+bool Scheduler::try_start_spinning() {
+  uint32_t n = spinners_.load(std::memory_order_relaxed);
+  while (n < max_spinners_) {
+    if (spinners_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
 void Scheduler::notify_parked() {
   if (auto w = idle_.worker_to_notify()) workers_[*w]->unpark();
 }
@@ -129,13 +130,6 @@ void Scheduler::finish_task(TaskHeader* task) {
   task->unref();  // the scheduler's reference
   // acq_rel: the last decrement pairs with wait_for_tasks()'s acquire load.
   if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) core::detail::futex_wake(&live_, INT_MAX);
-}
-
-void Scheduler::report_detached_failure(TaskHeader* task, std::exception_ptr error) {
-  std::string line = fmt::format("weft: task {} \"{}\" failed and nobody will join it: {}\n", task->id(),
-                                 task->name(), describe(error));
-  std::fputs(line.c_str(), stderr);
-  if (config_.on_detached_failure == OnDetachedFailure::kTerminate) std::terminate();
 }
 
 void Scheduler::wait_for_tasks() {
@@ -164,6 +158,7 @@ void Scheduler::cancel_remaining() {
   core::ThreadState saved = core::this_thread();
   while (TaskHeader* task = registry_.take_any()) {
     auto* fiber = task->kind() == core::TaskKind::kFiber ? static_cast<core::FiberBase*>(task) : nullptr;
+    task->cancel_requested.store(true, std::memory_order_relaxed);
     if (fiber != nullptr && fiber->started()) {
       cancel_fiber(task);
     } else {
@@ -178,7 +173,6 @@ void Scheduler::cancel_remaining() {
 void Scheduler::cancel_fiber(TaskHeader* task) {
   auto* fiber = static_cast<core::FiberBase*>(task);
   core::MachineContext here;
-  task->cancel_requested.store(true, std::memory_order_relaxed);
   // A fiber that catches TaskCancelled and blocks again is resumed again, a
   // few times; after that it is left as it is.
   for (int attempt = 0; attempt < 8; ++attempt) {

@@ -50,7 +50,6 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   // core::Executor: the one wake path ends here.
   void schedule(core::TaskHeader* task) override;
-  void report_detached_failure(core::TaskHeader* task, std::exception_ptr error) override;
 
   // ---- for workers ----
   const Config& config() const { return config_; }
@@ -63,6 +62,12 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   TaskRegistry& registry() { return registry_; }
   bool is_shutdown() const { return shutdown_.load(std::memory_order_acquire); }
   bool stealing_enabled() const { return config_.mode == SchedulingMode::kWorkStealing && workers_.size() > 1; }
+
+  // At most half the CPUs (at least one) spin for work at once, as Go bounds
+  // its spinning Ms: more spinners would take the CPU from the very worker
+  // that has the work, when workers outnumber cores.
+  bool try_start_spinning();
+  void stop_spinning() { spinners_.fetch_sub(1, std::memory_order_relaxed); }
 
   void notify_parked();            // protocol step 4 of idle.h
   void notify_if_work_pending();   // protocol step 3 of idle.h
@@ -96,6 +101,8 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   std::atomic<uint32_t> live_{0};  // a futex word: shutdown waits on it
   std::atomic<uint32_t> next_home_{0};
   std::atomic<bool> shutdown_{false};
+  std::atomic<uint32_t> spinners_{0};
+  uint32_t max_spinners_ = 1;
   bool stopped_ = false;
   EventSink sink_ = nullptr;
   void* sink_context_ = nullptr;

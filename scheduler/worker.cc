@@ -220,7 +220,7 @@ void Worker::after_suspend(TaskHeader* task) {
     case core::SuspendReason::kNone:
       // A coroutine suspended on an awaitable that is not weft's: nobody will
       // resume it through the scheduler. Say so rather than lose it silently.
-      scheduler_.report_detached_failure(
+      core::report_unjoined_failure(
           task, std::make_exception_ptr(std::logic_error(
                     "weft: a coroutine task suspended on a non-weft awaitable; it will never be resumed")));
       task->transition_to_blocked();
@@ -296,13 +296,18 @@ bool Worker::work_anywhere() {
 
 bool Worker::spin_for_work() {
   const auto spin = scheduler_.config().spin_before_park;
-  if (spin.count() <= 0) return false;
+  if (spin.count() <= 0 || !scheduler_.try_start_spinning()) return false;
   const auto until = std::chrono::steady_clock::now() + spin;
+  bool found = false;
   do {
-    if (work_anywhere() || scheduler_.is_shutdown()) return true;
+    if (work_anywhere() || scheduler_.is_shutdown()) {
+      found = true;
+      break;
+    }
     for (int i = 0; i < 32; ++i) __builtin_ia32_pause();
   } while (std::chrono::steady_clock::now() < until);
-  return false;
+  scheduler_.stop_spinning();
+  return found;
 }
 
 void Worker::park() {
@@ -310,7 +315,11 @@ void Worker::park() {
   Idle& idle = scheduler_.idle();
   const bool was_last_searcher = idle.transition_worker_to_parked(index_, searching_);
   searching_ = false;
-  if (was_last_searcher) scheduler_.notify_if_work_pending();
+  // Work may have arrived between our last look and the registration, pushed
+  // by someone who saw us awake and so woke nobody. The last searcher
+  // re-checks for everyone (idle.h, step 3); with stealing off nobody
+  // searches, so each worker re-checks for itself.
+  if (was_last_searcher || !scheduler_.stealing_enabled()) scheduler_.notify_if_work_pending();
   scheduler_.emit(EventKind::kWorkerPark, nullptr, index_);
   while (!scheduler_.is_shutdown()) {
     if (has_local_work()) {

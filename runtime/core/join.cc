@@ -1,15 +1,35 @@
 #include "runtime/core/join.h"
 
+#include <cstdio>
+#include <string>
 #include <utility>
 
 namespace weft::core {
 
 namespace {
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+}
+
 void report_if_failed(TaskHeader* t) {
   std::exception_ptr* failure = t->failure();
-  if (failure != nullptr && *failure) t->executor->report_detached_failure(t, *failure);
+  if (failure == nullptr || !*failure || t->cancel_requested.load(std::memory_order_relaxed)) return;
+  report_unjoined_failure(t, *failure);
 }
 }  // namespace
+
+void report_unjoined_failure(TaskHeader* t, const std::exception_ptr& error) {
+  std::string line = "weft: task " + std::to_string(t->id()) + " \"" + std::string(t->name()) +
+                     "\" failed and nobody will join it: " + describe(error) + "\n";
+  std::fputs(line.c_str(), stderr);
+  if (t->terminate_on_unjoined_failure) std::terminate();
+}
 
 void complete_join(TaskHeader* t) {
   uintptr_t prev = t->join_slot().exchange(join_slot::kDone, std::memory_order_acq_rel);

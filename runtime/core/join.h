@@ -56,5 +56,8 @@ inline bool unregister_joiner(TaskHeader* t, JoinWaiter* w) {
 void complete_join(TaskHeader* t);
 // Step 5, by the JoinHandle that will not join.
 void detach_join(TaskHeader* t);
+// Prints `weft: task <id> "<name>" failed and nobody will join it: <what>`
+// (then terminates if the task's runtime says so). Cancelled tasks are quiet.
+void report_unjoined_failure(TaskHeader* t, const std::exception_ptr& error);
 
 }  // namespace weft::core

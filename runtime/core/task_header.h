@@ -60,8 +60,6 @@ class Executor {
  public:
   // `task` just became Runnable: put it where a worker will find it.
   virtual void schedule(TaskHeader* task) = 0;
-  // An exception escaped a task nobody will join.
-  virtual void report_detached_failure(TaskHeader* task, std::exception_ptr error) = 0;
 
  protected:
   ~Executor() = default;
@@ -114,6 +112,9 @@ class TaskHeader {
   WaitReason wait_reason = WaitReason::kNone;
   bool pinned = false;                    // never migrates off home_worker
   std::atomic<bool> cancel_requested{false};  // shutdown(kCancel): blocking calls throw
+  // What an exception nobody will join does (Config::on_detached_failure).
+  // Kept here, not asked of the executor: a JoinHandle may outlive its runtime.
+  bool terminate_on_unjoined_failure = false;
   uint16_t home_worker = 0;
   uint16_t last_worker = 0;
   uint16_t registry_shard = 0;

@@ -21,6 +21,9 @@
 #endif
 #if WEFT_TSAN
 #include <sanitizer/tsan_interface.h>
+
+#include <mutex>
+#include <vector>
 #endif
 
 // libstdc++'s per-thread exception state (stable ABI; cxxabi.h keeps the
@@ -36,6 +39,44 @@ extern "C" CxaEhGlobals* __cxa_get_globals() noexcept;
 namespace weft::core {
 
 namespace bctx = boost::context::detail;
+
+#if WEFT_TSAN
+// Creating and destroying a ThreadSanitizer fiber costs milliseconds, so
+// fiber identities are recycled like stacks. A recycled identity carries its
+// previous owner's clock, which only orders that owner (already finished)
+// before the new one, as the stack pool hand-off does anyway.
+namespace {
+struct TsanFiberPool {
+  std::mutex mu;
+  std::vector<void*> free;
+  void* get() {
+    {
+      std::lock_guard lock(mu);
+      if (!free.empty()) {
+        void* f = free.back();
+        free.pop_back();
+        return f;
+      }
+    }
+    return __tsan_create_fiber(0);
+  }
+  void put(void* f) {
+    {
+      std::lock_guard lock(mu);
+      if (free.size() < 4096) {
+        free.push_back(f);
+        return;
+      }
+    }
+    __tsan_destroy_fiber(f);
+  }
+};
+TsanFiberPool& tsan_fibers() {
+  static auto* pool = new TsanFiberPool();  // never destroyed: fibers may retire at exit
+  return *pool;
+}
+}  // namespace
+#endif
 
 struct ContextAccess {
   static void on_arrival(bctx::transfer_t t) {
@@ -89,14 +130,14 @@ void MachineContext::prepare(void* stack_lo, std::size_t size, Entry entry, void
   stack_size_ = size;
   fctx_ = bctx::make_fcontext(static_cast<char*>(stack_lo) + size, size, &ContextAccess::trampoline);
 #if WEFT_TSAN
-  tsan_fiber_ = __tsan_create_fiber(0);
+  tsan_fiber_ = tsan_fibers().get();
   tsan_owned_ = true;
 #endif
 }
 
 void MachineContext::retire() {
 #if WEFT_TSAN
-  if (tsan_owned_) __tsan_destroy_fiber(tsan_fiber_);
+  if (tsan_owned_) tsan_fibers().put(tsan_fiber_);
 #endif
   tsan_fiber_ = nullptr;
   tsan_owned_ = false;

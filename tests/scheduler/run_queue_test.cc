@@ -1,0 +1,97 @@
+// The local run queue: FIFO for its owner, overflow of half to the inject
+// queue, and steal-half; under contention every task is taken exactly once.
+#include "scheduler/run_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "scheduler/inject_queue.h"
+
+namespace weft::sched {
+namespace {
+
+using core::TaskHeader;
+
+struct Fake : TaskHeader {
+  Fake() : TaskHeader(core::TaskKind::kCoroutine) {}
+};
+
+TEST(RunQueue, OwnerPopsInFifoOrder) {
+  RunQueue q;
+  InjectQueue inject;
+  auto local = q.local();
+  std::vector<Fake> tasks(10);
+  for (auto& t : tasks) local.push(&t, inject);
+  EXPECT_EQ(local.len(), 10u);
+  for (auto& t : tasks) EXPECT_EQ(local.pop(), &t);
+  EXPECT_EQ(local.pop(), nullptr);
+}
+
+TEST(RunQueue, OverflowMovesHalfToInject) {
+  RunQueue q;
+  InjectQueue inject;
+  auto local = q.local();
+  std::vector<Fake> tasks(RunQueue::kCapacity + 1);
+  for (auto& t : tasks) local.push(&t, inject);
+  EXPECT_EQ(local.len(), RunQueue::kCapacity / 2);
+  EXPECT_EQ(inject.len(), RunQueue::kCapacity / 2 + 1);
+  std::size_t n = 0;
+  TaskHeader* first = inject.pop_batch(1000, &n);
+  EXPECT_EQ(first, &tasks[0]);  // the oldest half went first
+  EXPECT_EQ(n, RunQueue::kCapacity / 2 + 1);
+}
+
+TEST(RunQueue, StealTakesHalf) {
+  RunQueue victim, thief;
+  InjectQueue inject;
+  auto vl = victim.local();
+  auto tl = thief.local();
+  std::vector<Fake> tasks(10);
+  for (auto& t : tasks) vl.push(&t, inject);
+  TaskHeader* got = victim.steal().steal_into(tl);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(tl.len() + 1, 5u);
+  EXPECT_EQ(vl.len(), 5u);
+  EXPECT_TRUE(thief.steal().is_empty() == (tl.len() == 0));
+}
+
+TEST(RunQueue, ConcurrentPopAndStealTakeEachTaskOnce) {
+  constexpr int kTasks = 200'000;
+  RunQueue owner_q;
+  InjectQueue inject;
+  std::vector<Fake> tasks(kTasks);
+  std::vector<std::atomic<int>> seen(kTasks);
+  auto index_of = [&](TaskHeader* t) { return static_cast<Fake*>(t) - tasks.data(); };
+  std::atomic<bool> done{false};
+  std::vector<std::thread> thieves;
+  for (int k = 0; k < 3; ++k) {
+    thieves.emplace_back([&] {
+      RunQueue mine;
+      auto ml = mine.local();
+      while (!done.load(std::memory_order_acquire) || !owner_q.steal().is_empty()) {
+        if (TaskHeader* t = owner_q.steal().steal_into(ml)) {
+          seen[index_of(t)]++;
+          while (TaskHeader* u = ml.pop()) seen[index_of(u)]++;
+        }
+      }
+    });
+  }
+  auto local = owner_q.local();
+  for (int i = 0; i < kTasks; ++i) {
+    local.push(&tasks[i], inject);
+    if (i % 3 == 0)
+      if (TaskHeader* t = local.pop()) seen[index_of(t)]++;
+  }
+  while (TaskHeader* t = local.pop()) seen[index_of(t)]++;
+  done.store(true, std::memory_order_release);
+  for (auto& t : thieves) t.join();
+  std::size_t n = 0;
+  for (TaskHeader* t = inject.pop_batch(kTasks, &n); t != nullptr; t = t->queue_next) seen[index_of(t)]++;
+  for (int i = 0; i < kTasks; ++i) ASSERT_EQ(seen[i].load(), 1) << "task " << i;
+}
+
+}  // namespace
+}  // namespace weft::sched

@@ -1,0 +1,276 @@
+// The M:N scheduler over 1, 2, 4 and 16 workers: stealing, pinning,
+// thread-per-core, forced migration, fairness, cross-worker wakes, idleness.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "runtime/core/thread_state.h"
+#include "runtime/core/waker.h"
+#include "tests/support/runtime_fixture.h"
+
+namespace weft {
+namespace {
+
+using testing::RuntimeTest;
+
+// Which OS thread the caller runs on now. Not std::this_thread::get_id():
+// glibc declares pthread_self() __attribute__((const)), so the compiler may
+// reuse one call's result across a co_await, which is exactly the
+// thread-local-cached-across-a-switch bug forced migration hunts for.
+pid_t here() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+class Scheduling : public RuntimeTest {};
+
+TEST_P(Scheduling, BusyWorkIsSpreadByStealing) {
+  // One task spawns many CPU-bound fibers; idle workers must steal them.
+  std::mutex mu;
+  std::set<pid_t> threads;
+  rt().block_on([&] {
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < 64; ++i) {
+      hs.push_back(spawn_fiber([&] {
+        auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        std::lock_guard lock(mu);
+        threads.insert(here());
+      }));
+    }
+    for (auto& h : hs) h.join();
+  });
+  if (workers() == 1) {
+    EXPECT_EQ(threads.size(), 1u);
+  } else {
+    EXPECT_GE(threads.size(), 2u) << "no work was stolen";
+  }
+}
+
+TEST_P(Scheduling, PinnedFiberNeverMigrates) {
+  bool stayed = rt().block_on([] {
+    auto h = spawn_fiber(
+        [] {
+          auto home = here();
+          for (int i = 0; i < 2000; ++i) {
+            yield_now();
+            if (here() != home) return false;
+          }
+          return true;
+        },
+        SpawnOptions{.name = "pinned", .pinned = true});
+    // Keep the other workers hungry, so they would steal if they could.
+    std::vector<JoinHandle<void>> noise;
+    for (int i = 0; i < 32; ++i) noise.push_back(spawn_fiber([] {
+      for (int k = 0; k < 200; ++k) yield_now();
+    }));
+    for (auto& n : noise) n.join();
+    return h.join();
+  });
+  EXPECT_TRUE(stayed);
+}
+
+TEST_P(Scheduling, RandomYieldsAllComplete) {
+  constexpr int kTasks = 1000;
+  std::atomic<long> sum{0};
+  rt().block_on([&] {
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < kTasks; ++i) {
+      if (i % 2) {
+        hs.push_back(spawn_fiber([i, &sum] {
+          std::minstd_rand r(i);
+          for (unsigned k = r() % 50; k > 0; --k) yield_now();
+          sum += i;
+        }));
+      } else {
+        hs.push_back(spawn([](int i, std::atomic<long>* sum) -> Task<void> {
+          std::minstd_rand r(i);
+          for (unsigned k = r() % 50; k > 0; --k) co_await yield_now();
+          *sum += i;
+        }(i, &sum)));
+      }
+    }
+    for (auto& h : hs) h.join();
+  });
+  EXPECT_EQ(sum.load(), long(kTasks) * (kTasks - 1) / 2);
+}
+
+// Two tasks hand a baton back and forth through raw Wakers: every hand-off
+// is a park on one side and a wake from the other, often across workers.
+struct Baton {
+  std::mutex mu;
+  int turn = 0;
+  core::Waker waiting[2];
+};
+
+void pass_baton(Baton& b, int me, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    for (;;) {
+      std::unique_lock lock(b.mu);
+      if (b.turn == me) break;
+      b.waiting[me] = core::Waker::for_current();
+      lock.unlock();
+      core::suspend_current_fiber(core::SuspendReason::kPark);
+    }
+    core::Waker other;
+    {
+      std::lock_guard lock(b.mu);
+      b.turn = 1 - me;
+      other = std::move(b.waiting[1 - me]);
+    }
+    if (other) std::move(other).wake();
+  }
+}
+
+TEST_P(Scheduling, ManyCrossWorkerWakes) {
+  const int rounds = 250'000;  // 2 x 250k = 500k wakes per pair, two pairs
+  for (int pair = 0; pair < 2; ++pair) {
+    Baton b;
+    auto a = rt().spawn_fiber([&] { pass_baton(b, 0, rounds); });
+    auto c = rt().spawn_fiber([&] { pass_baton(b, 1, rounds); });
+    a.join();
+    c.join();
+  }
+}
+
+TEST_P(Scheduling, OutsideThreadsSpawnThroughInjectQueue) {
+  std::atomic<int> ran{0};
+  Runtime::Handle h = rt().handle();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 500; ++i) hs.push_back(h.spawn_fiber([&] { ran++; }));
+      for (auto& j : hs) j.join();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ran.load(), 2000);
+}
+
+TEST_P(Scheduling, SkynetHundredThousandFibers) {
+  struct Skynet {
+    static uint64_t run(uint64_t num, uint64_t size) {
+      if (size == 1) return num;
+      std::vector<JoinHandle<uint64_t>> kids;
+      kids.reserve(10);
+      for (uint64_t i = 0; i < 10; ++i) {
+        uint64_t sub = num + i * (size / 10);
+        kids.push_back(spawn_fiber([sub, size] { return run(sub, size / 10); }));
+      }
+      uint64_t sum = 0;
+      for (auto& k : kids) sum += k.join();
+      return sum;
+    }
+  };
+  EXPECT_EQ(rt().block_on([] { return Skynet::run(0, 100'000); }), 4999950000ull);
+}
+
+WEFT_INSTANTIATE_OVER_WORKERS(Scheduling);
+
+// ---- forced migration: every requeue lands on another worker ----
+class ForcedMigration : public RuntimeTest {
+  Config make_config() const override {
+    Config c;
+    c.workers = GetParam();
+    c.force_migration = true;
+    return c;
+  }
+};
+
+TEST_P(ForcedMigration, FibersAndCoroutinesMoveAfterEverySwitch) {
+  std::atomic<int> moves{0};
+  rt().block_on([&] {
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < 16; ++i) {
+      hs.push_back(spawn_fiber([&] {
+        for (int k = 0; k < 100; ++k) {
+          auto before = here();
+          yield_now();
+          // this_thread() must be re-read after a switch: it is.
+          if (here() != before) moves++;
+          ASSERT_EQ(core::this_thread().task->kind(), core::TaskKind::kFiber);
+        }
+      }));
+      hs.push_back(spawn([](std::atomic<int>* moves) -> Task<void> {
+        for (int k = 0; k < 100; ++k) {
+          auto before = here();
+          co_await yield_now();
+          if (here() != before) (*moves)++;
+        }
+      }(&moves)));
+    }
+    for (auto& h : hs) h.join();
+  });
+  if (workers() > 1) {
+    EXPECT_EQ(moves.load(), 32 * 100);
+  } else {
+    EXPECT_EQ(moves.load(), 0);
+  }
+}
+
+TEST_P(ForcedMigration, CrossWorkerWakesStillCorrect) {
+  Baton b;
+  auto a = rt().spawn_fiber([&] { pass_baton(b, 0, 20'000); });
+  auto c = rt().spawn_fiber([&] { pass_baton(b, 1, 20'000); });
+  a.join();
+  c.join();
+}
+
+WEFT_INSTANTIATE_OVER_WORKERS(ForcedMigration);
+
+// ---- thread-per-core: no stealing, a task stays where it was spawned ----
+class ThreadPerCore : public RuntimeTest {
+  Config make_config() const override {
+    Config c;
+    c.workers = GetParam();
+    c.mode = SchedulingMode::kThreadPerCore;
+    return c;
+  }
+};
+
+TEST_P(ThreadPerCore, TasksStayOnTheirSpawningWorker) {
+  std::atomic<int> strays{0};
+  rt().block_on([&] {
+    auto home = here();
+    std::vector<JoinHandle<void>> hs;
+    for (int i = 0; i < 64; ++i) {
+      hs.push_back(spawn_fiber([&, home] {
+        for (int k = 0; k < 20; ++k) {
+          if (here() != home) strays++;
+          yield_now();
+        }
+      }));
+    }
+    for (auto& h : hs) h.join();
+  });
+  EXPECT_EQ(strays.load(), 0);
+}
+
+WEFT_INSTANTIATE_OVER_WORKERS(ThreadPerCore);
+
+// ---- idleness: parked workers cost no CPU ----
+TEST(Idle, TwoIdleWorkersUseUnderOnePercentCpu) {
+  Runtime rt{Config{.workers = 2}};
+  rt.block_on([] { return 0; });  // workers up, then idle
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+  };
+  double before = cpu();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  double used_us = cpu() - before;
+  EXPECT_LT(used_us, 10'000.0) << "idle runtime used " << used_us << " us of CPU in 1 s";
+}
+
+}  // namespace
+}  // namespace weft

@@ -1,0 +1,73 @@
+// The task header's named transitions and the exactly-once wake.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "runtime/core/task_header.h"
+
+namespace weft::core {
+namespace {
+
+struct CountingExecutor : Executor {
+  std::atomic<int> scheduled{0};
+  void schedule(TaskHeader*) override { scheduled++; }
+};
+
+struct Fake : TaskHeader {
+  Fake() : TaskHeader(TaskKind::kFiber) {}
+};
+
+TEST(TaskState, NamedTransitions) {
+  CountingExecutor ex;
+  Fake t;
+  t.executor = &ex;
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_TRUE(t.transition_to_running());
+  EXPECT_FALSE(t.transition_to_running());  // already running
+  EXPECT_EQ(t.state(), TaskState::kRunning);
+  uint32_t token = t.wait_token();
+  EXPECT_TRUE(t.transition_to_blocked());
+  EXPECT_EQ(t.state(), TaskState::kBlocked);
+  t.wake(token);
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(ex.scheduled.load(), 1);
+  t.wake(token);  // stale: the wait is over
+  EXPECT_EQ(ex.scheduled.load(), 1);
+  EXPECT_TRUE(t.transition_to_running());
+  t.transition_to_done();
+  EXPECT_EQ(t.state(), TaskState::kDone);
+  t.wake(t.wait_token());  // waking a finished task does nothing
+  EXPECT_EQ(ex.scheduled.load(), 1);
+}
+
+TEST(TaskState, WakeBeforeParkIsNotLost) {
+  CountingExecutor ex;
+  Fake t;
+  t.executor = &ex;
+  ASSERT_TRUE(t.transition_to_running());
+  uint32_t token = t.wait_token();
+  t.wake(token);                           // arrives while still running
+  EXPECT_FALSE(t.transition_to_blocked());  // so the park fails: requeue
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(ex.scheduled.load(), 0);  // the worker requeues, not the waker
+}
+
+TEST(TaskState, ConcurrentWakersEndAWaitOnce) {
+  for (int round = 0; round < 2000; ++round) {
+    CountingExecutor ex;
+    Fake t;
+    t.executor = &ex;
+    ASSERT_TRUE(t.transition_to_running());
+    uint32_t token = t.wait_token();
+    std::vector<std::thread> wakers;
+    for (int i = 0; i < 3; ++i) wakers.emplace_back([&] { t.wake(token); });
+    bool blocked = t.transition_to_blocked();
+    for (auto& w : wakers) w.join();
+    EXPECT_EQ(ex.scheduled.load() + (blocked ? 0 : 1), 1);
+  }
+}
+
+}  // namespace
+}  // namespace weft::core
