@@ -1,5 +1,6 @@
 #include "runtime/core/fiber.h"
 
+#include "runtime/core/detail/sanitizers.h"
 #include "runtime/core/thread_state.h"
 
 namespace weft::core {
@@ -9,7 +10,7 @@ void FiberBase::attach_stack(Stack stack) {
   context_.prepare(stack_.lo, stack_.size, &FiberBase::entry, this);
 }
 
-void FiberBase::entry(void* arg) {
+WEFT_NO_TSAN_FRAME void FiberBase::entry(void* arg) {
   auto* self = static_cast<FiberBase*>(arg);
   self->run();
   self->suspend_reason = SuspendReason::kExit;

@@ -88,7 +88,7 @@ struct ContextAccess {
 #endif
   }
 
-  static void trampoline(bctx::transfer_t t) {
+  WEFT_NO_TSAN_FRAME static void trampoline(bctx::transfer_t t) {
     on_arrival(t);
     auto* self = static_cast<MachineContext*>(t.data);
     self->entry_(self->arg_);
@@ -144,7 +144,7 @@ void MachineContext::retire() {
   fctx_ = nullptr;
 }
 
-void switch_context(MachineContext& from, MachineContext& to, MachineContext::Switch kind) {
+WEFT_NO_TSAN_FRAME void switch_context(MachineContext& from, MachineContext& to, MachineContext::Switch kind) {
   ContextAccess::swap_eh_state(from, to);
   to.caller_ = &from;
   ContextAccess::announce(from, to, kind);

@@ -23,3 +23,13 @@
 #ifndef WEFT_TSAN
 #define WEFT_TSAN 0
 #endif
+
+// For the functions on a fiber's path that never return (the entry
+// trampoline, the fiber's entry, the final switch): ThreadSanitizer would
+// push a shadow frame for each and never pop it, and since fiber identities
+// are recycled, those frames would pile up across fibers.
+#if WEFT_TSAN
+#define WEFT_NO_TSAN_FRAME __attribute__((no_sanitize("thread")))
+#else
+#define WEFT_NO_TSAN_FRAME
+#endif

@@ -1,0 +1,183 @@
+// Google Benchmark micro-benchmarks of weft's primitives, on one worker unless
+// the name says otherwise. Run: ./dev bench --micro (or see README).
+#include <benchmark/benchmark.h>
+
+#include <mutex>
+#include <vector>
+
+#include "runtime/core/fiber.h"
+#include "runtime/core/waker.h"
+
+#include "runtime/core/context.h"
+#include "runtime/core/stack.h"
+#include "weft/weft.h"
+
+namespace weft {
+namespace {
+
+Config one_worker() {
+  Config c;
+  c.workers = 1;
+  return c;
+}
+
+// A bare context switch pair: thread -> fiber context -> thread.
+void BM_ContextSwitchRoundTrip(benchmark::State& state) {
+  core::StackPool pool;
+  core::Stack stack = pool.acquire();
+  struct Ping {
+    core::MachineContext main, fiber;
+  } p;
+  p.fiber.prepare(
+      stack.lo, stack.size,
+      [](void* arg) {
+        auto* pp = static_cast<Ping*>(arg);
+        for (;;) core::switch_context(pp->fiber, pp->main);
+      },
+      &p);
+  for (auto _ : state) core::switch_context(p.main, p.fiber);
+  pool.release(stack);  // the fiber is abandoned mid-loop: fine for a bench
+}
+BENCHMARK(BM_ContextSwitchRoundTrip);
+
+// yield_now() in a fiber: fiber -> worker -> run queue -> fiber.
+void BM_FiberYieldRoundTrip(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on([&] {
+    for (auto _ : state) yield_now();
+  });
+}
+BENCHMARK(BM_FiberYieldRoundTrip)->UseRealTime();
+
+Task<void> coroutine_yields(benchmark::State* state) {
+  for (auto _ : *state) co_await yield_now();
+}
+
+void BM_CoroutineYieldRoundTrip(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on(coroutine_yields(&state));
+}
+BENCHMARK(BM_CoroutineYieldRoundTrip)->UseRealTime();
+
+Task<int> trivial() { co_return 1; }
+
+// Spawn N, then join N (the contract spawn_join shape), per task.
+Task<void> coroutine_spawn_join(benchmark::State* state) {
+  std::vector<JoinHandle<int>> hs;
+  hs.reserve(1000);
+  for (auto _ : *state) {
+    hs.push_back(spawn(trivial()));
+    if (hs.size() == 1000) {
+      for (auto& h : hs) benchmark::DoNotOptimize(co_await h);
+      hs.clear();
+    }
+  }
+  for (auto& h : hs) co_await h;
+}
+
+void BM_CoroutineSpawnJoin(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on(coroutine_spawn_join(&state));
+}
+BENCHMARK(BM_CoroutineSpawnJoin)->UseRealTime();
+
+void BM_FiberSpawnJoin(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on([&] {
+    std::vector<JoinHandle<int>> hs;
+    hs.reserve(1000);
+    for (auto _ : state) {
+      hs.push_back(spawn_fiber([] { return 1; }));
+      if (hs.size() == 1000) {
+        for (auto& h : hs) benchmark::DoNotOptimize(h.join());
+        hs.clear();
+      }
+    }
+    for (auto& h : hs) h.join();
+  });
+}
+BENCHMARK(BM_FiberSpawnJoin)->UseRealTime();
+
+// One at a time: spawn, then wait for it (two switches per task).
+Task<void> coroutine_spawn_then_await(benchmark::State* state) {
+  for (auto _ : *state) benchmark::DoNotOptimize(co_await spawn(trivial()));
+}
+
+void BM_CoroutineSpawnThenAwait(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on(coroutine_spawn_then_await(&state));
+}
+BENCHMARK(BM_CoroutineSpawnThenAwait)->UseRealTime();
+
+void BM_FiberSpawnThenJoin(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on([&] {
+    for (auto _ : state) benchmark::DoNotOptimize(spawn_fiber([] { return 1; }).join());
+  });
+}
+BENCHMARK(BM_FiberSpawnThenJoin)->UseRealTime();
+
+// Work-stealing: 2 workers, the spawner's queue is drained by the other.
+void BM_SpawnJoinTwoWorkers(benchmark::State& state) {
+  Config c;
+  c.workers = 2;
+  Runtime rt{c};
+  rt.block_on(coroutine_spawn_join(&state));
+}
+BENCHMARK(BM_SpawnJoinTwoWorkers)->UseRealTime();
+
+// Cross-worker wake cost against the spin-before-park setting: two fibers
+// pinned to different workers hand a baton back and forth through Wakers, so
+// every hand-off wakes the other worker. With spin 0 every wake is a futex
+// wake of a sleeping thread; with enough spin the other worker is still
+// looking when the baton arrives. Arg: spin in microseconds.
+struct Baton {
+  std::mutex mu;
+  int turn = 0;
+  core::Waker waiting[2];
+};
+
+void pass_baton(Baton& b, int me, int64_t rounds) {
+  for (int64_t i = 0; i < rounds; ++i) {
+    for (;;) {
+      std::unique_lock lock(b.mu);
+      if (b.turn == me) break;
+      b.waiting[me] = core::Waker::for_current();
+      lock.unlock();
+      core::suspend_current_fiber(core::SuspendReason::kPark);
+    }
+    core::Waker other;
+    {
+      std::lock_guard lock(b.mu);
+      b.turn = 1 - me;
+      other = std::move(b.waiting[1 - me]);
+    }
+    if (other) std::move(other).wake();
+  }
+}
+
+void BM_CrossWorkerHandoff(benchmark::State& state) {
+  Config c;
+  c.workers = 2;
+  c.spin_before_park = std::chrono::microseconds(state.range(0));
+  Runtime rt{c};
+  for (auto _ : state) {
+    state.PauseTiming();
+    Baton b;
+    constexpr int64_t kRounds = 2000;
+    state.ResumeTiming();
+    // Spawned from outside the runtime: homes alternate, so pinning puts the
+    // two fibers on different workers.
+    auto x = rt.spawn_fiber([&] { pass_baton(b, 0, kRounds); }, SpawnOptions{.name = "a", .pinned = true});
+    auto y = rt.spawn_fiber([&] { pass_baton(b, 1, kRounds); }, SpawnOptions{.name = "b", .pinned = true});
+    x.join();
+    y.join();
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * 2000);
+}
+BENCHMARK(BM_CrossWorkerHandoff)->Arg(0)->Arg(5)->Arg(50)->Arg(200)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace weft
+
+BENCHMARK_MAIN();
