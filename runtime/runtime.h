@@ -29,6 +29,7 @@ class Runtime;
 namespace detail {
 void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options);
 sched::Scheduler& current_scheduler();  // throws std::logic_error outside a runtime
+const SpawnOptions& no_spawn_options();
 
 template <class T>
 JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& options) {
@@ -68,12 +69,20 @@ class Runtime {
   class Handle {
    public:
     template <class T>
-    JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options = {}) const {
+    JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) const {
       return detail::spawn_task(*scheduler_, std::move(task), options);
     }
+    template <class T>
+    JoinHandle<T> spawn(Task<T> task) const {
+      return spawn(std::move(task), detail::no_spawn_options());
+    }
     template <class F>
-    auto spawn_fiber(F&& fn, const SpawnOptions& options = {}) const {
+    auto spawn_fiber(F&& fn, const SpawnOptions& options) const {
       return detail::spawn_fiber_task(*scheduler_, std::forward<F>(fn), options);
+    }
+    template <class F>
+    auto spawn_fiber(F&& fn) const {
+      return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
     }
 
    private:
@@ -89,12 +98,20 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   template <class T>
-  JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options = {}) {
+  JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) {
     return detail::spawn_task(*scheduler_, std::move(task), options);
   }
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) {
+    return spawn(std::move(task), detail::no_spawn_options());
+  }
   template <class F>
-  auto spawn_fiber(F&& fn, const SpawnOptions& options = {}) {
+  auto spawn_fiber(F&& fn, const SpawnOptions& options) {
     return detail::spawn_fiber_task(*scheduler_, std::forward<F>(fn), options);
+  }
+  template <class F>
+  auto spawn_fiber(F&& fn) {
+    return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
   }
 
   // Runs `entry` on the runtime and blocks the calling thread until it is

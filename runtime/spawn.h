@@ -9,14 +9,25 @@
 
 namespace weft {
 
+// Overloads rather than a defaulted `const SpawnOptions& = {}`: gcc 12
+// destroys a default argument's temporary twice when the call sits inside a
+// co_await expression (`co_await spawn(child())`, gcc PR c++/99576).
 template <class T>
-JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options = {}) {
+JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) {
   return detail::spawn_task(detail::current_scheduler(), std::move(task), options);
+}
+template <class T>
+JoinHandle<T> spawn(Task<T> task) {
+  return spawn(std::move(task), detail::no_spawn_options());
 }
 
 template <class F>
-auto spawn_fiber(F&& fn, const SpawnOptions& options = {}) {
+auto spawn_fiber(F&& fn, const SpawnOptions& options) {
   return detail::spawn_fiber_task(detail::current_scheduler(), std::forward<F>(fn), options);
+}
+template <class F>
+auto spawn_fiber(F&& fn) {
+  return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
 }
 
 // A Handle to the runtime the caller runs on.

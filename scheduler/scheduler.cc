@@ -67,7 +67,7 @@ uint32_t Scheduler::home_for_spawn() {
 void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   Worker* here = current_worker();
   task->executor = this;
-  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), options.name);
+  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), std::string(options.name));
   task->init_refs(2);  // the scheduler's, and the JoinHandle's
   task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;

@@ -2,14 +2,20 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
+#include <string_view>
+#include <type_traits>
 
 namespace weft {
 
 struct SpawnOptions {
-  std::string name;            // shown in diagnostics and task dumps
+  std::string_view name;       // copied into the task; shown in diagnostics and dumps
   bool pinned = false;         // stay on the spawning worker (for thread_local state)
   std::size_t stack_size = 0;  // fibers only; 0: the runtime's Config::stack_size
 };
+
+// Trivially destructible on purpose: gcc 12 destroys temporaries with
+// non-trivial destructors twice when they sit in a co_await expression, as in
+// `co_await spawn(child(), SpawnOptions{.name = "child"})` (gcc PR c++/99576).
+static_assert(std::is_trivially_destructible_v<SpawnOptions>);
 
 }  // namespace weft

@@ -57,6 +57,16 @@ TEST_P(Lifecycle, CoroutineSpawnsAndAwaitsChildren) {
   EXPECT_EQ(rt().block_on(parent()), 50);
 }
 
+TEST_P(Lifecycle, AwaitsATemporaryHandle) {
+  int v = rt().block_on([]() -> Task<int> {
+    int sum = 0;
+    for (int i = 0; i < 1000; ++i) sum += co_await spawn(answer());
+    for (int i = 0; i < 1000; ++i) sum += co_await spawn(answer(), SpawnOptions{.name = "named child"});
+    co_return sum;
+  }());
+  EXPECT_EQ(v, 84000);
+}
+
 TEST_P(Lifecycle, FiberSpawnsAndJoinsChildren) {
   int v = rt().block_on([] {
     auto a = spawn(answer());
