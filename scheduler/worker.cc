@@ -49,10 +49,10 @@ void Worker::run() {
 
 void Worker::enter_thread() {
   core::ensure_alternate_signal_stack();
-  core::ThreadState& ts = core::this_thread();
-  ts.executor = &scheduler_;
-  ts.worker = this;
-  ts.scheduler_context = &context_;
+  ts_ = &core::this_thread();
+  ts_->executor = &scheduler_;
+  ts_->worker = this;
+  ts_->scheduler_context = &context_;
   if (scheduler_.config().pin_workers) {
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
@@ -174,15 +174,14 @@ void Worker::run_task(TaskHeader* task) {
 }
 
 void Worker::resume(TaskHeader* task) {
-  core::ThreadState& ts = core::this_thread();
-  ts.task = task;
+  ts_->task = task;
   task->suspend_reason = core::SuspendReason::kNone;
   if (task->kind() == core::TaskKind::kCoroutine) {
     task->resume_point.resume();
   } else {
     resume_fiber(static_cast<core::FiberBase*>(task));
   }
-  core::this_thread().task = nullptr;
+  ts_->task = nullptr;
 }
 
 void Worker::resume_fiber(core::FiberBase* fiber) {

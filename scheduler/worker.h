@@ -9,6 +9,7 @@
 #include "runtime/core/context.h"
 #include "runtime/core/fiber.h"
 #include "runtime/core/task_header.h"
+#include "runtime/core/thread_state.h"
 #include "scheduler/detail/worker_parker.h"
 #include "scheduler/run_queue.h"
 
@@ -64,6 +65,9 @@ class Worker {
   const uint32_t index_;
   std::thread thread_;
   core::MachineContext context_;  // the worker thread's own stack, between tasks
+  // This worker thread's runtime state. The worker's own stack never
+  // migrates (only fibers do), so it may keep the address.
+  core::ThreadState* ts_ = nullptr;
   RunQueue queue_;
   RunQueue::Local local_{queue_};
   core::TaskHeader* lifo_ = nullptr;

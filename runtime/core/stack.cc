@@ -1,5 +1,10 @@
 #include "runtime/core/stack.h"
 
+#include "runtime/core/detail/sanitizers.h"
+#if WEFT_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -80,6 +85,11 @@ Stack StackPool::acquire(std::size_t size) {
 
 void StackPool::release(Stack stack) {
   if (!stack.valid()) return;
+#if WEFT_ASAN
+  // A finished fiber's outermost frames never returned, so their redzones are
+  // still poisoned; the next fiber on this stack would trip over them.
+  __asan_unpoison_memory_region(stack.lo, stack.size);
+#endif
   if (stack.size == default_size_) {
     std::lock_guard lock(mu_);
     if (free_.size() < max_cached_) {

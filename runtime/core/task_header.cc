@@ -29,14 +29,13 @@ const char* to_string(WaitReason reason) {
 }
 
 bool TaskHeader::transition_to_running() {
-  // acquire: pairs with the release in wake()/schedule() that made us
-  // Runnable, so the worker sees everything the waker wrote.
-  uint64_t cur = state_.load(std::memory_order_relaxed);
-  for (;;) {
-    if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return false;
-    uint64_t next = (cur & ~kStateMask) | uint64_t(TaskState::kRunning);
-    if (state_.compare_exchange_weak(cur, next, std::memory_order_acquire, std::memory_order_relaxed)) return true;
-  }
+  // Only the worker that dequeued the task makes this transition, and wakers
+  // never write a Runnable task's word, so Runnable (0) -> Running (1) is a
+  // single OR. acquire: pairs with the release that made the task Runnable
+  // (wake or requeue), so the worker sees what the waker wrote.
+  static_assert(uint64_t(TaskState::kRunnable) == 0 && uint64_t(TaskState::kRunning) == 1);
+  uint64_t prev = state_.fetch_or(uint64_t(TaskState::kRunning), std::memory_order_acquire);
+  return (prev & kStateMask) == uint64_t(TaskState::kRunnable);
 }
 
 bool TaskHeader::transition_to_blocked() {
@@ -56,10 +55,10 @@ bool TaskHeader::transition_to_blocked() {
 }
 
 void TaskHeader::transition_to_runnable() {
-  uint64_t cur = state_.load(std::memory_order_relaxed);
-  while (!state_.compare_exchange_weak(cur, (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kRunnable),
-                                       std::memory_order_release, std::memory_order_relaxed)) {
-  }
+  // Running -> Runnable clears the state bits (Runnable is 0) and NOTIFIED in
+  // one AND; concurrent wakers only ever set NOTIFIED or bump the token.
+  // release: pairs with transition_to_running()'s acquire on the next worker.
+  state_.fetch_and(~(kStateMask | kNotified), std::memory_order_release);
 }
 
 void TaskHeader::transition_to_done() {

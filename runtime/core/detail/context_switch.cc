@@ -95,8 +95,17 @@ struct ContextAccess {
     std::abort();  // entry must leave with a final switch, never return
   }
 
+  // The calling thread's exception globals. Cached per thread because
+  // __cxa_get_globals is a call into libstdc++'s dynamic TLS. Safe for
+  // fibers: it is read on the current thread before the jump, never after.
+  [[gnu::noinline]] static CxaEhGlobals* eh_globals() {
+    static constinit thread_local CxaEhGlobals* cached = nullptr;
+    if (cached == nullptr) cached = __cxa_get_globals();
+    return cached;
+  }
+
   static void swap_eh_state(MachineContext& from, MachineContext& to) {
-    CxaEhGlobals* g = __cxa_get_globals();
+    CxaEhGlobals* g = eh_globals();
     from.eh_caught_ = g->caught_exceptions;
     from.eh_uncaught_ = g->uncaught_exceptions;
     g->caught_exceptions = to.eh_caught_;
