@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <exception>
+#include <vector>
 
 #include "runtime/core/detail/futex.h"
 #include "runtime/core/fiber.h"
@@ -67,13 +68,12 @@ uint32_t Scheduler::home_for_spawn() {
 void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   Worker* here = current_worker();
   task->executor = this;
-  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), std::string(options.name));
+  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), options.name);
   task->init_refs(2);  // the scheduler's, and the JoinHandle's
   task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
   task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
-  registry_.add(task, here ? here->index() : num_workers());
   live_.fetch_add(1, std::memory_order_relaxed);
   task->transition_to_runnable_from_spawn();
   emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
@@ -156,18 +156,36 @@ void Scheduler::shutdown() {
 
 void Scheduler::cancel_remaining() {
   core::ThreadState saved = core::this_thread();
-  while (TaskHeader* task = registry_.take_any()) {
-    auto* fiber = task->kind() == core::TaskKind::kFiber ? static_cast<core::FiberBase*>(task) : nullptr;
-    task->cancel_requested.store(true, std::memory_order_relaxed);
-    if (fiber != nullptr && fiber->started()) {
-      cancel_fiber(task);
-    } else {
-      *task->failure() = std::make_exception_ptr(core::TaskCancelled());
-      task->transition_to_running_for_cancel();
-      finish_task(task);
+  // Queued tasks are found in the queues, blocked ones in the registry.
+  // Cancelling may wake or spawn more (into the inject queue): repeat.
+  for (;;) {
+    std::vector<TaskHeader*> left;
+    for (auto& w : workers_) w->drain_for_shutdown(left);
+    std::size_t n = 0;
+    for (TaskHeader* t = inject_.pop_batch(SIZE_MAX, &n); t != nullptr; t = t->queue_next) left.push_back(t);
+    for (TaskHeader* t : left) {
+      if (t->registered) registry_.remove(t);
     }
+    if (left.empty()) {
+      if (TaskHeader* t = registry_.take_any()) left.push_back(t);
+    }
+    if (left.empty()) break;
+    for (TaskHeader* t : left) cancel_task(t);
   }
   core::this_thread() = saved;
+}
+
+void Scheduler::cancel_task(TaskHeader* task) {
+  task->registered = false;
+  auto* fiber = task->kind() == core::TaskKind::kFiber ? static_cast<core::FiberBase*>(task) : nullptr;
+  task->cancel_requested.store(true, std::memory_order_relaxed);
+  if (fiber != nullptr && fiber->started()) {
+    cancel_fiber(task);
+  } else {
+    *task->failure() = std::make_exception_ptr(core::TaskCancelled());
+    task->transition_to_running_for_cancel();
+    finish_task(task);
+  }
 }
 
 void Scheduler::cancel_fiber(TaskHeader* task) {

@@ -7,7 +7,8 @@
 //   2. Set the shutdown flag (release; workers read it with acquire at the top
 //      of their loop and in park) and unpark every worker.
 //   3. Join the worker threads. No task runs after this point.
-//   4. kCancel: take every task still registered. One that never started, or
+//   4. kCancel: take every task still queued (drained from every queue) or
+//      blocked (the registry, which a task joins at its first park). One that never started, or
 //      a coroutine, is finished with TaskCancelled (dropping the scheduler's
 //      reference destroys its frame, running its destructors, once nobody
 //      holds its JoinHandle). A started fiber is resumed on this thread with
@@ -88,6 +89,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
  private:
   void wait_for_tasks();
   void cancel_remaining();
+  void cancel_task(core::TaskHeader* task);
   void cancel_fiber(core::TaskHeader* task);
   uint32_t home_for_spawn();
 

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <utility>
 
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
@@ -187,7 +188,7 @@ void Worker::resume(TaskHeader* task) {
 void Worker::resume_fiber(core::FiberBase* fiber) {
   if (!fiber->started()) {
     try {
-      fiber->attach_stack(scheduler_.stacks().acquire(fiber->requested_stack_size));
+      fiber->attach_stack(acquire_stack(fiber->requested_stack_size));
     } catch (...) {
       *fiber->failure() = std::current_exception();  // e.g. ENOMEM: the joiner gets it
       fiber->suspend_reason = core::SuspendReason::kExit;
@@ -197,7 +198,7 @@ void Worker::resume_fiber(core::FiberBase* fiber) {
   core::switch_context(context_, fiber->context());
   if (fiber->suspend_reason == core::SuspendReason::kExit) {
     fiber->context().retire();
-    scheduler_.stacks().release(fiber->detach_stack());
+    release_stack(fiber->detach_stack());
   }
 }
 
@@ -210,6 +211,13 @@ void Worker::after_suspend(TaskHeader* task) {
       break;
     case core::SuspendReason::kPark:
       scheduler_.emit(EventKind::kPark, task, index_);
+      // A blocked task is in no queue: the registry is how shutdown and task
+      // dumps find it. Joined at the first park (most tasks never park), and
+      // before the task can be seen Blocked and run elsewhere.
+      if (!task->registered) {
+        task->registered = true;
+        scheduler_.registry().add(task, index_);
+      }
       // A wake that came while it was still running: run it again.
       if (!task->transition_to_blocked()) requeue(task, /*lifo=*/true);
       break;
@@ -237,8 +245,35 @@ void Worker::requeue(TaskHeader* task, bool lifo) {
 
 void Worker::finish(TaskHeader* task) {
   scheduler_.emit(EventKind::kExit, task, index_);
-  scheduler_.registry().remove(task);
+  if (task->registered) scheduler_.registry().remove(task);
   scheduler_.finish_task(task);
+}
+
+void Worker::drain_for_shutdown(std::vector<TaskHeader*>& out) {
+  if (lifo_) out.push_back(std::exchange(lifo_, nullptr));
+  while (TaskHeader* t = local_.pop()) out.push_back(t);
+  while (TaskHeader* t = take_pinned()) out.push_back(t);
+  for (const core::Stack& s : stack_cache_) scheduler_.stacks().release(s);
+  stack_cache_.clear();
+}
+
+core::Stack Worker::acquire_stack(std::size_t size) {
+  if ((size == 0 || size == scheduler_.stacks().default_size()) && !stack_cache_.empty()) {
+    core::Stack s = stack_cache_.back();
+    stack_cache_.pop_back();
+    return s;
+  }
+  return scheduler_.stacks().acquire(size);
+}
+
+void Worker::release_stack(core::Stack stack) {
+  constexpr std::size_t kMaxCached = 16;
+  if (stack.size == scheduler_.stacks().default_size() && stack_cache_.size() < kMaxCached) {
+    core::StackPool::prepare_for_reuse(stack);
+    stack_cache_.push_back(stack);
+    return;
+  }
+  scheduler_.stacks().release(stack);
 }
 
 void Worker::schedule_local(TaskHeader* task, bool lifo) {

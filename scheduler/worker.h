@@ -5,9 +5,11 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "runtime/core/context.h"
 #include "runtime/core/fiber.h"
+#include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
 #include "scheduler/detail/worker_parker.h"
@@ -37,6 +39,9 @@ class Worker {
   // migration). The caller unparks the worker afterwards.
   void push_remote(core::TaskHeader* task);
   RunQueue::Steal stealer() { return queue_.steal(); }
+
+  // ---- shutdown, after the thread has exited ----
+  void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void unpark() { parker_.unpark(); }
 
  private:
@@ -53,6 +58,8 @@ class Worker {
   bool spin_for_work();
   void park();
 
+  core::Stack acquire_stack(std::size_t size);
+  void release_stack(core::Stack stack);
   core::TaskHeader* take_lifo();
   core::TaskHeader* take_pinned();
   core::TaskHeader* take_from_inject();
@@ -84,6 +91,8 @@ class Worker {
   core::TaskHeader* remote_tail_ = nullptr;  // guarded by remote_mu_
   std::atomic<bool> remote_nonempty_{false};
   detail::WorkerParker parker_;
+  // A few warm stacks kept by this worker, in front of the pool's mutex.
+  std::vector<core::Stack> stack_cache_;
 };
 
 }  // namespace weft::sched

@@ -14,6 +14,7 @@
 #include <exception>
 #include <utility>
 
+#include "runtime/core/frame_allocator.h"
 #include "runtime/core/result_slot.h"
 #include "runtime/core/task_header.h"
 
@@ -27,6 +28,10 @@ namespace detail {
 class PromiseBase : public TaskHeader {
  public:
   PromiseBase() noexcept : TaskHeader(TaskKind::kCoroutine) {}
+
+  // Frames come from frame_allocator.h's per-thread caches.
+  static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_allocator::deallocate(p, size); }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

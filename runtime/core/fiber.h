@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "runtime/core/context.h"
+#include "runtime/core/frame_allocator.h"
 #include "runtime/core/result_slot.h"
 #include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
@@ -19,6 +20,11 @@ class FiberBase : public TaskHeader {
  public:
   FiberBase() noexcept : TaskHeader(TaskKind::kFiber) {}
   virtual ~FiberBase() = default;
+
+  // Same per-thread caches as coroutine frames. The virtual destructor makes
+  // `delete` pass the dynamic type's size here.
+  static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_allocator::deallocate(p, size); }
 
   // Worker side: give the fiber its stack before the first switch into it.
   void attach_stack(Stack stack);

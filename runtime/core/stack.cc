@@ -83,13 +83,19 @@ Stack StackPool::acquire(std::size_t size) {
   return map(size);
 }
 
-void StackPool::release(Stack stack) {
-  if (!stack.valid()) return;
+void StackPool::prepare_for_reuse(const Stack& stack) {
 #if WEFT_ASAN
   // A finished fiber's outermost frames never returned, so their redzones are
   // still poisoned; the next fiber on this stack would trip over them.
   __asan_unpoison_memory_region(stack.lo, stack.size);
+#else
+  (void)stack;
 #endif
+}
+
+void StackPool::release(Stack stack) {
+  if (!stack.valid()) return;
+  prepare_for_reuse(stack);
   if (stack.size == default_size_) {
     std::lock_guard lock(mu_);
     if (free_.size() < max_cached_) {

@@ -41,6 +41,11 @@ class StackPool {
   std::size_t default_size() const { return default_size_; }
   std::size_t cached() const;
 
+  // Makes a finished fiber's stack fit for the next fiber (under ASan: clears
+  // the poisoned redzones of frames that never returned). Every path that
+  // recycles a stack calls it.
+  static void prepare_for_reuse(const Stack& stack);
+
   // Stacks mmap'ed and not yet unmapped, process-wide (for leak checks).
   static long mapped_stacks();
 

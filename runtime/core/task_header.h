@@ -75,9 +75,9 @@ class TaskHeader {
   uint64_t id() const { return id_; }
   TaskKind kind() const { return kind_; }
   std::string_view name() const { return name_; }
-  void set_identity(uint64_t id, std::string name) {
+  void set_identity(uint64_t id, std::string_view name) {
     id_ = id;
-    name_ = std::move(name);
+    if (!name.empty()) name_.assign(name);
   }
 
   // ---- state transitions (see the protocol above) ----
@@ -118,6 +118,7 @@ class TaskHeader {
   uint16_t home_worker = 0;
   uint16_t last_worker = 0;
   uint16_t registry_shard = 0;
+  bool registered = false;  // in the scheduler's registry (from its first park)
   uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
   uint64_t last_run_at_ns = 0;
 
