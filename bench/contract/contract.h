@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace weft::bench {
 
@@ -57,6 +58,14 @@ inline Args parse_args(int argc, char** argv, const char* name, uint64_t standar
     std::exit(3);
   }
   return a;
+}
+
+// Exit 3: the machine refused resources this size needs (typically fiber
+// stacks: each is two memory mappings, and vm.max_map_count caps them).
+inline int unsupported(const char* name, const std::system_error& e) {
+  std::fprintf(stderr, "%s: not supported at this size here: %s (fiber stacks are two mappings each; see "
+               "vm.max_map_count)\n", name, e.what());
+  return 3;
 }
 
 inline double ms_since(std::chrono::steady_clock::time_point t0) {

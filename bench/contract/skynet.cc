@@ -46,8 +46,13 @@ int main(int argc, char** argv) {
   weft::Runtime rt{config};
   rt.block_on([] { return 0; });  // workers started and warm
   auto t0 = std::chrono::steady_clock::now();
-  uint64_t sum = args.kind == weft::bench::Kind::kFiber ? rt.block_on([&] { return skynet_fiber(0, leaves); })
-                                                         : rt.block_on(skynet_coroutine(0, leaves));
+  uint64_t sum = 0;
+  try {
+    sum = args.kind == weft::bench::Kind::kFiber ? rt.block_on([&] { return skynet_fiber(0, leaves); })
+                                                 : rt.block_on(skynet_coroutine(0, leaves));
+  } catch (const std::system_error& e) {
+    return weft::bench::unsupported("skynet", e);
+  }
   double ms = weft::bench::ms_since(t0);
   const uint64_t want = leaves * (leaves - 1) / 2;
   if (sum != want) {

@@ -37,8 +37,13 @@ int main(int argc, char** argv) {
   rt.block_on([] { return 0; });
   const uint64_t n = args.size;
   auto t0 = std::chrono::steady_clock::now();
-  uint64_t sum = args.kind == weft::bench::Kind::kFiber ? rt.block_on([n] { return spawn_all_fibers(n); })
-                                                         : rt.block_on(spawn_all_coroutines(n));
+  uint64_t sum = 0;
+  try {
+    sum = args.kind == weft::bench::Kind::kFiber ? rt.block_on([n] { return spawn_all_fibers(n); })
+                                                 : rt.block_on(spawn_all_coroutines(n));
+  } catch (const std::system_error& e) {
+    return weft::bench::unsupported("spawn_join", e);
+  }
   double ms = weft::bench::ms_since(t0);
   if (sum != n * (n - 1) / 2) {
     std::fprintf(stderr, "spawn_join: wrong result\n");

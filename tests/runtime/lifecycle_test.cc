@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "tests/support/runtime_fixture.h"
@@ -170,6 +172,19 @@ TEST_P(Lifecycle, MisuseGivesClearErrors) {
   }());
   EXPECT_TRUE(threw);
   EXPECT_THROW(rt().spawn(Task<int>()), std::invalid_argument);
+}
+
+TEST_P(Lifecycle, UnmappableStackIsATypedErrorForTheJoiner) {
+  // 1 PiB cannot be mapped (more than the address space): the fiber never runs, its joiner gets ENOMEM as
+  // a std::system_error, and the runtime carries on.
+  auto h = rt().spawn_fiber([] { return 1; }, SpawnOptions{.name = "huge", .stack_size = std::size_t(1) << 50});
+  try {
+    h.join();
+    FAIL() << "expected std::system_error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOMEM) << e.what();
+  }
+  EXPECT_EQ(rt().block_on([] { return 2; }), 2);
 }
 
 TEST_P(Lifecycle, JoinTwiceIsAnError) {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# ./dev bench: until the comparison suite lands, runs weft's micro-benchmarks
+# (Google Benchmark) and the contract binaries, and prints their medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+  cat >&2 <<'USAGE'
+usage: ./dev bench [--quick] [--out DIR]
+  --quick     fewer repetitions and smaller sizes (under a minute)
+  --out DIR   where to write results (default: bench-results/)
+USAGE
+  exit 2
+}
+
+quick=0
+out=bench-results
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --out) [ $# -ge 2 ] || usage; out=$2; shift ;;
+    --help|-h) usage ;;
+    *) echo "dev bench: unknown flag '$1'" >&2; usage ;;
+  esac
+  shift
+done
+mkdir -p "$out"
+
+# A million fibers alive at once need a million stacks, two memory mappings
+# each; Linux's default vm.max_map_count (65530) stops at about 32,000.
+want_maps=4194304
+have_maps=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 0)
+if [ "$have_maps" -lt "$want_maps" ]; then
+  if [ "$(id -u)" -eq 0 ] && sysctl -qw vm.max_map_count=$want_maps 2>/dev/null; then
+    echo "dev bench: raised vm.max_map_count from $have_maps to $want_maps for fiber-heavy runs" >&2
+  else
+    echo "dev bench: vm.max_map_count is $have_maps; fiber runs that need more stacks report 'not supported'" >&2
+  fi
+fi
+
+bazel build --config=opt --noshow_progress --color=no //bench/... >&2
+bin=$(bazel info --config=opt bazel-bin 2>/dev/null)
+
+reps=5; min_time=0.2; skynet_size=1000000; spawn_size=1000000
+if [ $quick -eq 1 ]; then reps=2; min_time=0.05; skynet_size=100000; spawn_size=100000; fi
+
+echo "== micro-benchmarks (one worker unless named; medians of $reps) =="
+"$bin/bench/micro_bench" --benchmark_repetitions=$reps --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=$min_time --benchmark_out="$out/micro.json" --benchmark_out_format=json 2>/dev/null |
+  grep -E "^Benchmark|median" || true
+
+echo
+echo "== contract binaries (median of $reps runs) =="
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+: >"$out/contract.txt"
+for name in skynet spawn_join; do
+  size=$skynet_size; [ $name = spawn_join ] && size=$spawn_size
+  for kind in coroutine fiber; do
+    for workers in 1 2; do
+      values=()
+      line=""
+      for _ in $(seq $reps); do
+        rc=0
+        line=$(WEFT_TASK=$kind "$bin/bench/contract/$name" $workers $size 2>>"$out/stderr.txt") || rc=$?
+        if [ $rc -ne 0 ]; then
+          line="name=$name impl=weft-$kind workers=$workers value=nan unit=- exit=$rc"
+          values=("not-supported(exit=$rc)")
+          echo "$line" >>"$out/contract.txt"
+          break
+        fi
+        echo "$line" >>"$out/contract.txt"
+        values+=("$(sed -E 's/.* value=([^ ]+).*/\1/' <<<"$line")")
+      done
+      unit=$(sed -E 's/.* unit=([^ ]+).*/\1/' <<<"$line")
+      printf '%-11s %-10s workers=%s  %10s %s\n' "$name" "$kind" "$workers" \
+        "$(printf '%s\n' "${values[@]}" | median)" "$unit"
+    done
+  done
+done
+echo
+echo "results: $out/micro.json, $out/contract.txt"
