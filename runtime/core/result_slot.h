@@ -18,9 +18,11 @@ class ResultSlot {
     value_.emplace(std::forward<U>(v));
   }
   void set_error(std::exception_ptr e) { error_ = std::move(e); }
-  // Moves the value out, or rethrows the task's exception.
+  // Moves the value out, or rethrows the task's exception. The exception is
+  // moved out too, so its last reference belongs to the joiner's thread: the
+  // task's own thread may destroy the slot at any moment after the join.
   T take() {
-    if (error_) std::rethrow_exception(error_);
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     return std::move(*value_);
   }
 
@@ -37,7 +39,7 @@ class ResultSlot<void> {
   void set_value() {}
   void set_error(std::exception_ptr e) { error_ = std::move(e); }
   void take() {
-    if (error_) std::rethrow_exception(error_);
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
  protected:
