@@ -7,6 +7,7 @@
 
 #include "runtime/core/fiber.h"
 #include "runtime/core/waker.h"
+#include "tests/support/baton.h"
 
 #include "runtime/core/context.h"
 #include "runtime/core/stack.h"
@@ -131,31 +132,6 @@ BENCHMARK(BM_SpawnJoinTwoWorkers)->UseRealTime();
 // every hand-off wakes the other worker. With spin 0 every wake is a futex
 // wake of a sleeping thread; with enough spin the other worker is still
 // looking when the baton arrives. Arg: spin in microseconds.
-struct Baton {
-  std::mutex mu;
-  int turn = 0;
-  core::Waker waiting[2];
-};
-
-void pass_baton(Baton& b, int me, int64_t rounds) {
-  for (int64_t i = 0; i < rounds; ++i) {
-    for (;;) {
-      std::unique_lock lock(b.mu);
-      if (b.turn == me) break;
-      b.waiting[me] = core::Waker::for_current();
-      lock.unlock();
-      core::suspend_current_fiber(core::SuspendReason::kPark);
-    }
-    core::Waker other;
-    {
-      std::lock_guard lock(b.mu);
-      b.turn = 1 - me;
-      other = std::move(b.waiting[1 - me]);
-    }
-    if (other) std::move(other).wake();
-  }
-}
-
 void BM_CrossWorkerHandoff(benchmark::State& state) {
   Config c;
   c.workers = 2;
@@ -163,13 +139,13 @@ void BM_CrossWorkerHandoff(benchmark::State& state) {
   Runtime rt{c};
   for (auto _ : state) {
     state.PauseTiming();
-    Baton b;
+    testing::Baton b;
     constexpr int64_t kRounds = 2000;
     state.ResumeTiming();
     // Spawned from outside the runtime: homes alternate, so pinning puts the
     // two fibers on different workers.
-    auto x = rt.spawn_fiber([&] { pass_baton(b, 0, kRounds); }, SpawnOptions{.name = "a", .pinned = true});
-    auto y = rt.spawn_fiber([&] { pass_baton(b, 1, kRounds); }, SpawnOptions{.name = "b", .pinned = true});
+    auto x = rt.spawn_fiber([&] { testing::pass_baton(b, 0, kRounds); }, SpawnOptions{.name = "a", .pinned = true});
+    auto y = rt.spawn_fiber([&] { testing::pass_baton(b, 1, kRounds); }, SpawnOptions{.name = "b", .pinned = true});
     x.join();
     y.join();
   }

@@ -15,6 +15,7 @@
 
 #include "runtime/core/thread_state.h"
 #include "runtime/core/waker.h"
+#include "tests/support/baton.h"
 #include "tests/support/runtime_fixture.h"
 
 namespace weft {
@@ -102,32 +103,8 @@ TEST_P(Scheduling, RandomYieldsAllComplete) {
   EXPECT_EQ(sum.load(), long(kTasks) * (kTasks - 1) / 2);
 }
 
-// Two tasks hand a baton back and forth through raw Wakers: every hand-off
-// is a park on one side and a wake from the other, often across workers.
-struct Baton {
-  std::mutex mu;
-  int turn = 0;
-  core::Waker waiting[2];
-};
-
-void pass_baton(Baton& b, int me, int rounds) {
-  for (int i = 0; i < rounds; ++i) {
-    for (;;) {
-      std::unique_lock lock(b.mu);
-      if (b.turn == me) break;
-      b.waiting[me] = core::Waker::for_current();
-      lock.unlock();
-      core::suspend_current_fiber(core::SuspendReason::kPark);
-    }
-    core::Waker other;
-    {
-      std::lock_guard lock(b.mu);
-      b.turn = 1 - me;
-      other = std::move(b.waiting[1 - me]);
-    }
-    if (other) std::move(other).wake();
-  }
-}
+using testing::Baton;
+using testing::pass_baton;
 
 TEST_P(Scheduling, ManyCrossWorkerWakes) {
   const int rounds = 250'000;  // 2 x 250k = 500k wakes per pair, two pairs
