@@ -25,6 +25,9 @@ bool Idle::transition_worker_to_parked(uint32_t worker, bool is_searching) {
   std::lock_guard lock(mu_);
   uint32_t dec = (1u << kShift) + (is_searching ? 1u : 0u);
   uint32_t prev = state_.fetch_sub(dec, std::memory_order_seq_cst);
+  // Pairs with the fence in notify_should_wakeup: our re-check of the queues
+  // (step 3) comes after the registration in the single total order.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   sleepers_.push_back(worker);
   return is_searching && (prev & kMask) == 1;
 }
@@ -44,9 +47,12 @@ bool Idle::is_parked(uint32_t worker) {
 }
 
 bool Idle::notify_should_wakeup() const {
-  // fetch_add(0) rather than load: a locked RMW is a full fence, ordering the
-  // caller's queue push before this read (step 4 of the protocol).
-  uint32_t s = state_.fetch_add(0, std::memory_order_seq_cst);
+  // The fence orders the caller's queue push before this read (step 4); it
+  // pairs with the fence in transition_worker_to_parked. A fence and a plain
+  // load, not a read-modify-write: the line stays shared between workers
+  // instead of bouncing on every push.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  uint32_t s = state_.load(std::memory_order_relaxed);
   return (s & kMask) == 0 && (s >> kShift) < num_workers_;
 }
 

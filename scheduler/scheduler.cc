@@ -41,7 +41,8 @@ Scheduler::Scheduler(const Config& config)
     : config_(resolve(config)),
       idle_(static_cast<uint32_t>(config_.workers)),
       stacks_(config_.stack_size),
-      registry_(config_.workers + 1) {
+      registry_(config_.workers + 1),
+      live_(new LiveShard[config_.workers + 1]) {
   core::install_stack_overflow_handler();
   max_spinners_ = static_cast<uint32_t>(std::max<std::size_t>(1, default_worker_count() / 2));
   workers_.reserve(config_.workers);
@@ -68,13 +69,13 @@ uint32_t Scheduler::home_for_spawn() {
 void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   Worker* here = current_worker();
   task->executor = this;
-  task->set_identity(next_id_.fetch_add(1, std::memory_order_relaxed), options.name);
+  task->set_identity(take_id(here), options.name);
   task->init_refs(2);  // the scheduler's, and the JoinHandle's
   task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
   task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
-  live_.fetch_add(1, std::memory_order_relaxed);
+  live_shard(here).n.fetch_add(1, std::memory_order_relaxed);
   task->transition_to_runnable_from_spawn();
   emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
   schedule(task);
@@ -124,19 +125,47 @@ void Scheduler::notify_if_work_pending() {
   if (!inject_.is_empty()) notify_parked();
 }
 
+uint64_t Scheduler::take_id(Worker* here) {
+  if (here == nullptr) return next_id_.fetch_add(1, std::memory_order_relaxed);
+  if (here->next_id_in_block == here->id_block_end) {
+    here->next_id_in_block = next_id_.fetch_add(kIdBlock, std::memory_order_relaxed);
+    here->id_block_end = here->next_id_in_block + kIdBlock;
+  }
+  return here->next_id_in_block++;
+}
+
+Scheduler::LiveShard& Scheduler::live_shard(Worker* here) {
+  return live_[here ? here->index() : num_workers()];
+}
+
+std::size_t Scheduler::live_tasks() const {
+  int64_t sum = 0;
+  for (uint32_t i = 0; i <= num_workers(); ++i) sum += live_[i].n.load(std::memory_order_acquire);
+  return sum > 0 ? static_cast<std::size_t>(sum) : 0;
+}
+
 void Scheduler::finish_task(TaskHeader* task) {
   task->transition_to_done();
   core::complete_join(task);
   task->unref();  // the scheduler's reference
-  // acq_rel: the last decrement pairs with wait_for_tasks()'s acquire load.
-  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) core::detail::futex_wake(&live_, INT_MAX);
+  // release: pairs with live_tasks()'s acquire loads in the shutdown waiter.
+  live_shard(current_worker()).n.fetch_sub(1, std::memory_order_release);
+  if (waiting_for_tasks_.load(std::memory_order_seq_cst) && live_tasks() == 0) {
+    drained_.fetch_add(1, std::memory_order_release);
+    core::detail::futex_wake(&drained_, INT_MAX);
+  }
 }
 
 void Scheduler::wait_for_tasks() {
+  // seq_cst: either a finishing task sees the flag and adds the shards up, or
+  // we see its decrement in our own sum. The timeout covers a sum read while
+  // another shard was mid-update.
+  waiting_for_tasks_.store(true, std::memory_order_seq_cst);
   for (;;) {
-    uint32_t n = live_.load(std::memory_order_acquire);
-    if (n == 0) return;
-    core::detail::futex_wait(&live_, n, nullptr);
+    uint32_t seen = drained_.load(std::memory_order_acquire);
+    if (live_tasks() == 0) return;
+    timespec tick{0, 10 * 1000 * 1000};
+    core::detail::futex_wait(&drained_, seen, &tick);
   }
 }
 

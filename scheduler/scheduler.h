@@ -76,7 +76,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   // Bookkeeping after a task ran to completion (or was cancelled).
   void finish_task(core::TaskHeader* task);
 
-  std::size_t live_tasks() const { return live_.load(std::memory_order_acquire); }
+  std::size_t live_tasks() const;
   void set_event_sink(EventSink sink, void* context) {
     sink_context_ = context;
     sink_ = sink;
@@ -99,8 +99,21 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   Idle idle_;
   core::StackPool stacks_;
   TaskRegistry registry_;
+  // Task ids: workers take blocks of kIdBlock from here, outside spawns one.
+  static constexpr uint64_t kIdBlock = 1024;
   std::atomic<uint64_t> next_id_{1};
-  std::atomic<uint32_t> live_{0};  // a futex word: shutdown waits on it
+  // Live tasks, counted per shard (one per worker, the last for outside
+  // threads) so spawns and exits on different workers do not share a cache
+  // line; a shard may go negative, the sum is exact. Only while shutdown
+  // waits do finishing tasks add the shards up, and wake it at zero.
+  struct alignas(64) LiveShard {
+    std::atomic<int64_t> n{0};
+  };
+  std::unique_ptr<LiveShard[]> live_;
+  std::atomic<bool> waiting_for_tasks_{false};
+  std::atomic<uint32_t> drained_{0};  // futex word for the shutdown waiter
+  uint64_t take_id(Worker* here);
+  LiveShard& live_shard(Worker* here);
   std::atomic<uint32_t> next_home_{0};
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> spinners_{0};

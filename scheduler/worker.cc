@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -75,7 +76,8 @@ void Worker::enter_thread() {
 TaskHeader* Worker::next_task() {
   ++tick_;
   if (tick_ % kGlobalQueueInterval == 0) {
-    if (TaskHeader* t = take_from_inject()) return t;
+    // Fairness only: one task, so a busy local queue is not disturbed.
+    if (TaskHeader* t = take_from_inject(/*max=*/1)) return t;
   }
   if (TaskHeader* t = take_lifo()) return t;
   // Alternate between the stealable queue and the pinned one, so neither
@@ -85,7 +87,7 @@ TaskHeader* Worker::next_task() {
   }
   if (TaskHeader* t = local_.pop()) return t;
   if (TaskHeader* t = take_pinned()) return t;
-  return take_from_inject();
+  return take_from_inject(RunQueue::kCapacity / 2);
 }
 
 TaskHeader* Worker::take_lifo() {
@@ -120,12 +122,14 @@ TaskHeader* Worker::take_pinned() {
   return t;
 }
 
-TaskHeader* Worker::take_from_inject() {
+TaskHeader* Worker::take_from_inject(std::size_t max) {
   InjectQueue& inject = scheduler_.inject();
   if (inject.is_empty()) return nullptr;
-  // Take a fair share, bounded by half the local ring.
+  // A fair share, no more than fits in the local ring: a batch that
+  // overflowed the ring would go straight back to the inject queue.
   std::size_t want = inject.len() / scheduler_.num_workers() + 1;
-  if (want > RunQueue::kCapacity / 2) want = RunQueue::kCapacity / 2;
+  std::size_t room = RunQueue::kCapacity - local_.len() + 1;  // +1: the task we run now
+  want = std::min({want, max, room});
   std::size_t taken = 0;
   TaskHeader* first = inject.pop_batch(want, &taken);
   if (first == nullptr) return nullptr;
@@ -150,7 +154,7 @@ TaskHeader* Worker::steal_work() {
       return t;
     }
   }
-  return take_from_inject();
+  return take_from_inject(RunQueue::kCapacity / 2);
 }
 
 bool Worker::begin_search() {

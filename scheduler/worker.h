@@ -44,6 +44,10 @@ class Worker {
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void unpark() { parker_.unpark(); }
 
+  // Owner thread: the next task id from this worker's block.
+  uint64_t next_id_in_block = 0;
+  uint64_t id_block_end = 0;
+
  private:
   void run();
   void enter_thread();
@@ -62,7 +66,7 @@ class Worker {
   void release_stack(core::Stack stack);
   core::TaskHeader* take_lifo();
   core::TaskHeader* take_pinned();
-  core::TaskHeader* take_from_inject();
+  core::TaskHeader* take_from_inject(std::size_t max);
   bool begin_search();
   void end_search();
   bool has_local_work();
