@@ -37,8 +37,14 @@ bool RunQueue::Local::push_overflow(TaskHeader* task, uint32_t head, uint32_t ta
   return true;
 }
 
-TaskHeader* RunQueue::Local::pop() {
+TaskHeader* RunQueue::Local::pop(bool stealers_possible) {
   uint32_t head = q_.head_.load(std::memory_order_acquire);
+  if (!stealers_possible) {
+    if (head == q_.tail_.load(std::memory_order_relaxed)) return nullptr;
+    TaskHeader* task = q_.slots_[index(head)].load(std::memory_order_relaxed);
+    q_.head_.store(head + 1, std::memory_order_release);  // pairs with push()'s acquire of head_
+    return task;
+  }
   for (;;) {
     uint32_t tail = q_.tail_.load(std::memory_order_relaxed);
     if (head == tail) return nullptr;

@@ -40,7 +40,9 @@ class RunQueue {
     explicit Local(RunQueue& q) : q_(q) {}
     // Appends; when full, moves half of the queue plus `task` to `overflow`.
     void push(core::TaskHeader* task, InjectQueue& overflow);
-    core::TaskHeader* pop();
+    // `stealers_possible` false (one worker, or thread-per-core): nobody else
+    // ever moves head_, so the pop needs no compare-and-swap.
+    core::TaskHeader* pop(bool stealers_possible = true);
     uint32_t len() const;
     bool empty() const { return len() == 0; }
 

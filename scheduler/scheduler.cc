@@ -75,7 +75,7 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
   task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
-  live_shard(here).n.fetch_add(1, std::memory_order_relaxed);
+  add_live(here, +1);
   task->transition_to_runnable_from_spawn();
   emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
   schedule(task);
@@ -134,8 +134,16 @@ uint64_t Scheduler::take_id(Worker* here) {
   return here->next_id_in_block++;
 }
 
-Scheduler::LiveShard& Scheduler::live_shard(Worker* here) {
-  return live_[here ? here->index() : num_workers()];
+void Scheduler::add_live(Worker* here, int64_t delta) {
+  if (here == nullptr) {
+    // Outside threads and the shutdown thread share the last shard.
+    live_[num_workers()].n.fetch_add(delta, std::memory_order_release);
+    return;
+  }
+  // A worker's shard is written only by that worker: a plain load and store,
+  // no locked instruction. release: pairs with live_tasks()'s acquire loads.
+  std::atomic<int64_t>& n = live_[here->index()].n;
+  n.store(n.load(std::memory_order_relaxed) + delta, std::memory_order_release);
 }
 
 std::size_t Scheduler::live_tasks() const {
@@ -148,8 +156,7 @@ void Scheduler::finish_task(TaskHeader* task) {
   task->transition_to_done();
   core::complete_join(task);
   task->unref();  // the scheduler's reference
-  // release: pairs with live_tasks()'s acquire loads in the shutdown waiter.
-  live_shard(current_worker()).n.fetch_sub(1, std::memory_order_release);
+  add_live(current_worker(), -1);
   if (waiting_for_tasks_.load(std::memory_order_seq_cst) && live_tasks() == 0) {
     drained_.fetch_add(1, std::memory_order_release);
     core::detail::futex_wake(&drained_, INT_MAX);

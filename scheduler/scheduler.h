@@ -102,9 +102,9 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   // Task ids: workers take blocks of kIdBlock from here, outside spawns one.
   static constexpr uint64_t kIdBlock = 1024;
   std::atomic<uint64_t> next_id_{1};
-  // Live tasks, counted per shard (one per worker, the last for outside
-  // threads) so spawns and exits on different workers do not share a cache
-  // line; a shard may go negative, the sum is exact. Only while shutdown
+  // Live tasks, counted per shard (one per worker, written only by it; the
+  // last for outside threads) so spawns and exits on different workers share
+  // no cache line; a shard may go negative, the sum is exact. Only while shutdown
   // waits do finishing tasks add the shards up, and wake it at zero.
   struct alignas(64) LiveShard {
     std::atomic<int64_t> n{0};
@@ -113,7 +113,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   std::atomic<bool> waiting_for_tasks_{false};
   std::atomic<uint32_t> drained_{0};  // futex word for the shutdown waiter
   uint64_t take_id(Worker* here);
-  LiveShard& live_shard(Worker* here);
+  void add_live(Worker* here, int64_t delta);
   std::atomic<uint32_t> next_home_{0};
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> spinners_{0};

@@ -85,7 +85,7 @@ TaskHeader* Worker::next_task() {
   if (tick_ & 1) {
     if (TaskHeader* t = take_pinned()) return t;
   }
-  if (TaskHeader* t = local_.pop()) return t;
+  if (TaskHeader* t = local_.pop(scheduler_.stealing_enabled())) return t;
   if (TaskHeader* t = take_pinned()) return t;
   return take_from_inject(RunQueue::kCapacity / 2);
 }

@@ -29,13 +29,16 @@ const char* to_string(WaitReason reason) {
 }
 
 bool TaskHeader::transition_to_running() {
-  // Only the worker that dequeued the task makes this transition, and wakers
-  // never write a Runnable task's word, so Runnable (0) -> Running (1) is a
-  // single OR. acquire: pairs with the release that made the task Runnable
-  // (wake or requeue), so the worker sees what the waker wrote.
+  // Only the worker that dequeued the task makes this transition, and no
+  // waker writes a Runnable task's word (transition_on_wake returns without
+  // writing), so a load and a store suffice: no locked instruction.
+  // acquire: pairs with the release that made the task Runnable (a wake or a
+  // requeue), so the worker sees what the waker wrote.
   static_assert(uint64_t(TaskState::kRunnable) == 0 && uint64_t(TaskState::kRunning) == 1);
-  uint64_t prev = state_.fetch_or(uint64_t(TaskState::kRunning), std::memory_order_acquire);
-  return (prev & kStateMask) == uint64_t(TaskState::kRunnable);
+  uint64_t cur = state_.load(std::memory_order_acquire);
+  if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return false;
+  state_.store(cur | uint64_t(TaskState::kRunning), std::memory_order_relaxed);
+  return true;
 }
 
 bool TaskHeader::transition_to_blocked() {

@@ -30,6 +30,22 @@ TEST(RunQueue, OwnerPopsInFifoOrder) {
   EXPECT_EQ(local.pop(), nullptr);
 }
 
+TEST(RunQueue, SingleConsumerPopKeepsFifoAndWraps) {
+  // With no stealers the owner pops without a CAS; order and wrap-around
+  // must be the same.
+  RunQueue q;
+  InjectQueue inject;
+  auto local = q.local();
+  std::vector<Fake> tasks(3 * RunQueue::kCapacity);
+  std::size_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (uint32_t i = 0; i < RunQueue::kCapacity - 1; ++i) local.push(&tasks[next_in++ % tasks.size()], inject);
+    while (TaskHeader* t = local.pop(/*stealers_possible=*/false)) EXPECT_EQ(t, &tasks[next_out++ % tasks.size()]);
+  }
+  EXPECT_EQ(next_in, next_out);
+  EXPECT_TRUE(inject.is_empty());
+}
+
 TEST(RunQueue, OverflowMovesHalfToInject) {
   RunQueue q;
   InjectQueue inject;
