@@ -17,9 +17,10 @@
 //   4. Whoever makes work available (a push to a local queue or the inject
 //      queue) calls notify_should_wakeup(): true when nobody searches and
 //      someone sleeps; it then pops one sleeper, counts it as searching, and
-//      unparks it. The check is a read-modify-write (a full fence) so that the
-//      push before it and the parking worker's re-check in step 3 cannot both
-//      miss each other (the store-load race).
+//      unparks it. The check begins with a seq_cst fence, paired with one
+//      after step 3's registration, so that the push before it and the
+//      parking worker's re-check cannot both miss each other (the store-load
+//      race).
 //   5. A woken worker asks is_parked(): if it is no longer in the sleeper set
 //      it was woken by step 4 and searches; otherwise the wake was for its
 //      own pinned/remote queue (or spurious) and it looks there.

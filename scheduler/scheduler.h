@@ -2,8 +2,10 @@
 // inject queue, work-stealing between workers, and futex parking.
 //
 // Shutdown protocol:
-//   1. kWait: wait until the count of live tasks reaches zero (the last task
-//      to finish futex-wakes the waiter).
+//   1. kWait: raise waiting_for_tasks_, then wait until the per-worker live
+//      counts sum to zero. While the flag is up, a finishing task adds them
+//      up and futex-wakes the waiter at zero; the waiter also re-checks every
+//      10 ms, in case it read one shard mid-update.
 //   2. Set the shutdown flag (release; workers read it with acquire at the top
 //      of their loop and in park) and unpark every worker.
 //   3. Join the worker threads. No task runs after this point.
