@@ -152,11 +152,11 @@ std::size_t Scheduler::live_tasks() const {
   return sum > 0 ? static_cast<std::size_t>(sum) : 0;
 }
 
-void Scheduler::finish_task(TaskHeader* task) {
+void Scheduler::finish_task(TaskHeader* task, Worker* here) {
   task->transition_to_done();
   core::complete_join(task);
   task->unref();  // the scheduler's reference
-  add_live(current_worker(), -1);
+  add_live(here, -1);
   if (waiting_for_tasks_.load(std::memory_order_seq_cst) && live_tasks() == 0) {
     drained_.fetch_add(1, std::memory_order_release);
     core::detail::futex_wake(&drained_, INT_MAX);
@@ -220,7 +220,7 @@ void Scheduler::cancel_task(TaskHeader* task) {
   } else {
     *task->failure() = std::make_exception_ptr(core::TaskCancelled());
     task->transition_to_running_for_cancel();
-    finish_task(task);
+    finish_task(task, nullptr);
   }
 }
 
@@ -238,7 +238,7 @@ void Scheduler::cancel_fiber(TaskHeader* task) {
     if (task->suspend_reason == core::SuspendReason::kExit) {
       fiber->context().retire();
       stacks_.release(fiber->detach_stack());
-      finish_task(task);
+      finish_task(task, nullptr);
       return;
     }
   }

@@ -75,8 +75,9 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   void notify_parked();            // protocol step 4 of idle.h
   void notify_if_work_pending();   // protocol step 3 of idle.h
   void push_to_worker(uint32_t worker, core::TaskHeader* task);
-  // Bookkeeping after a task ran to completion (or was cancelled).
-  void finish_task(core::TaskHeader* task);
+  // Bookkeeping after a task ran to completion (or was cancelled). `here`:
+  // the worker that ran it, or nullptr on the shutdown thread.
+  void finish_task(core::TaskHeader* task, Worker* here);
 
   std::size_t live_tasks() const;
   void set_event_sink(EventSink sink, void* context) {

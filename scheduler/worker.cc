@@ -250,7 +250,7 @@ void Worker::requeue(TaskHeader* task, bool lifo) {
 void Worker::finish(TaskHeader* task) {
   scheduler_.emit(EventKind::kExit, task, index_);
   if (task->registered) scheduler_.registry().remove(task);
-  scheduler_.finish_task(task);
+  scheduler_.finish_task(task, this);
 }
 
 void Worker::drain_for_shutdown(std::vector<TaskHeader*>& out) {
