@@ -50,8 +50,6 @@ class Idle {
   // Pops a sleeper to wake (counted as searching), if one should be woken.
   std::optional<uint32_t> worker_to_notify();
 
-  uint32_t num_searching() const { return state_.load(std::memory_order_seq_cst) & kMask; }
-
  private:
   static constexpr uint32_t kShift = 16;
   static constexpr uint32_t kMask = (1u << kShift) - 1;

@@ -47,20 +47,4 @@ TaskHeader* TaskRegistry::take_any() {
   return nullptr;
 }
 
-std::size_t TaskRegistry::count() const {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard lock(shards_[i].mu);
-    n += shards_[i].count;
-  }
-  return n;
-}
-
-void TaskRegistry::for_each(const std::function<void(const TaskHeader&)>& fn) const {
-  for (std::size_t i = 0; i < num_shards_; ++i) {
-    std::lock_guard lock(shards_[i].mu);
-    for (TaskHeader* t = shards_[i].head; t; t = t->registry_next) fn(*t);
-  }
-}
-
 }  // namespace weft::sched

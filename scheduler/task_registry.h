@@ -1,10 +1,9 @@
-// Every live task of a scheduler, for shutdown (cancel what is left) and for
-// task dumps. Sharded by the worker that spawned the task, so spawns on
-// different workers do not contend.
+// The scheduler's blocked tasks (a task joins at its first park), so that
+// shutdown can cancel them: a blocked task sits in no queue. Sharded by the
+// worker where the task first parked, so workers do not contend.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -20,12 +19,10 @@ class TaskRegistry {
   void remove(core::TaskHeader* task);
   // Unlinks and returns some live task, or nullptr when none is left.
   core::TaskHeader* take_any();
-  std::size_t count() const;
-  void for_each(const std::function<void(const core::TaskHeader&)>& fn) const;
 
  private:
   struct alignas(64) Shard {
-    mutable std::mutex mu;
+    std::mutex mu;
     core::TaskHeader* head = nullptr;  // guarded by mu
     std::size_t count = 0;             // guarded by mu
   };

@@ -106,9 +106,4 @@ void StackPool::release(Stack stack) {
   unmap(stack);
 }
 
-std::size_t StackPool::cached() const {
-  std::lock_guard lock(mu_);
-  return free_.size();
-}
-
 }  // namespace weft::core

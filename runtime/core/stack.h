@@ -39,7 +39,6 @@ class StackPool {
   void release(Stack stack);
 
   std::size_t default_size() const { return default_size_; }
-  std::size_t cached() const;
 
   // Makes a finished fiber's stack fit for the next fiber (under ASan: clears
   // the poisoned redzones of frames that never returned). Every path that
@@ -58,7 +57,7 @@ class StackPool {
 
   const std::size_t default_size_;
   const std::size_t max_cached_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::vector<Stack> free_;  // guarded by mu_
 };
 
