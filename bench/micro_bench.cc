@@ -62,6 +62,8 @@ BENCHMARK(BM_CoroutineYieldRoundTrip)->UseRealTime();
 
 Task<int> trivial() { co_return 1; }
 
+Task<void> sleeper() { co_await sleep_for(std::chrono::microseconds(100)); }
+
 // Spawn N, then join N (the contract spawn_join shape), per task.
 Task<void> coroutine_spawn_join(benchmark::State* state) {
   std::vector<JoinHandle<int>> hs;
@@ -152,6 +154,87 @@ void BM_CrossWorkerHandoff(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * 2000);
 }
 BENCHMARK(BM_CrossWorkerHandoff)->Arg(0)->Arg(5)->Arg(50)->Arg(200)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+
+// ---- sync primitives ----
+
+void BM_MutexUncontended(benchmark::State& state) {
+  Mutex m;
+  for (auto _ : state) {
+    m.lock();
+    m.unlock();
+  }
+}
+BENCHMARK(BM_MutexUncontended);
+
+// Two fibers on two workers hammer one mutex; time per lock+unlock pair.
+void BM_MutexContendedTwoWorkers(benchmark::State& state) {
+  Config c;
+  c.workers = 2;
+  Runtime rt{c};
+  Mutex m;
+  int64_t counter = 0;
+  constexpr int64_t kOps = 200000;
+  for (auto _ : state) {
+    auto a = rt.spawn_fiber([&] {
+      for (int64_t i = 0; i < kOps; ++i) {
+        m.lock();
+        ++counter;
+        m.unlock();
+      }
+    });
+    auto b = rt.spawn_fiber([&] {
+      for (int64_t i = 0; i < kOps; ++i) {
+        m.lock();
+        ++counter;
+        m.unlock();
+      }
+    });
+    a.join();
+    b.join();
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kOps);
+  benchmark::DoNotOptimize(counter);
+}
+BENCHMARK(BM_MutexContendedTwoWorkers)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// send then recv on a buffered channel, one task, no parking.
+void BM_ChannelSendRecv(benchmark::State& state) {
+  Channel<int> ch(16);
+  for (auto _ : state) {
+    (void)ch.try_send(1);
+    benchmark::DoNotOptimize(ch.try_recv());
+  }
+}
+BENCHMARK(BM_ChannelSendRecv);
+
+// select over 4 channels, one of which is ready.
+void BM_SelectFourChannels(benchmark::State& state) {
+  Channel<int> c0(1), c1(1), c2(1), c3(1);
+  Channel<int>* chans[] = {&c0, &c1, &c2, &c3};
+  uint64_t i = 0;
+  for (auto _ : state) {
+    (void)chans[i++ % 4]->try_send(1);
+    Channel<int>::RecvCase r0(c0), r1(c1), r2(c2), r3(c3);
+    benchmark::DoNotOptimize(select({&r0, &r1, &r2, &r3}));
+  }
+}
+BENCHMARK(BM_SelectFourChannels);
+
+// 10,000 timers added and fired on one worker, per timer.
+void BM_TimerAddFire(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  for (auto _ : state) {
+    rt.block_on([] {
+      std::vector<JoinHandle<void>> hs;
+      hs.reserve(10000);
+      for (int i = 0; i < 10000; ++i) hs.push_back(spawn(sleeper()));
+      for (auto& h : hs) h.join();
+    });
+  }
+  state.SetItemsProcessed(state.iterations() * 10000);
+}
+BENCHMARK(BM_TimerAddFire)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace weft

@@ -3,6 +3,7 @@
 #include "runtime/core/fiber.h"
 #include "runtime/core/thread_parker.h"
 #include "runtime/core/waker.h"
+#include "scheduler/park.h"
 
 namespace weft::detail {
 
@@ -30,11 +31,34 @@ void wait_for_join(TaskHeader* task) {
     core::suspend_current_fiber(core::SuspendReason::kPark);
   } catch (...) {
     // Cancelled while waiting: take the waiter back before it goes away.
-    core::unregister_joiner(task, &waiter);
+    core::take_back_joiner(task, &waiter);
     self->wait_reason = core::WaitReason::kNone;
     throw;
   }
   self->wait_reason = core::WaitReason::kNone;
+}
+
+std::error_code wait_for_join(TaskHeader* task, const WaitOptions& options) {
+  if (core::join_is_done(task)) return {};
+  TaskHeader* self = core::this_thread().task;
+  if (self == task) throw std::logic_error("weft: a task cannot wait for itself");
+  if (self != nullptr && self->kind() == core::TaskKind::kCoroutine)
+    throw std::logic_error("weft: JoinHandle::wait() would block a worker thread; co_await the handle instead");
+  if (options.stop_requested()) return make_error_code(Errc::kCancelled);
+  if (options.expired()) return make_error_code(Errc::kTimedOut);
+  core::JoinWaiter waiter{core::Waker::for_current()};
+  core::Waker spare = waiter.waker.clone();
+  if (!core::register_joiner(task, &waiter)) return {};  // finished meanwhile
+  sched::WakeCause cause = sched::park_current(core::WaitReason::kJoin, spare, options);
+  // Take the waiter back; if that fails, the task finished and took our
+  // Waker just now: it is done.
+  if (!core::take_back_joiner(task, &waiter)) return {};
+  sched::spend_wait(spare);
+  switch (cause) {
+    case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
+    case sched::WakeCause::kCancelled: return make_error_code(Errc::kCancelled);
+    default: return make_error_code(Errc::kTimedOut);
+  }
 }
 
 bool suspend_for_join(TaskHeader* task, core::JoinWaiter* waiter, std::coroutine_handle<> resume_at) {

@@ -4,6 +4,11 @@
 //     blocking would stall the worker).
 //   - co_await handle: from a coroutine, parks the coroutine.
 //   - Either returns the task's value or rethrows its exception.
+//   - cancel(): asks the task to stop. Its next (or current) weft wait throws
+//     TaskCancelled inside it (a fiber) or from co_await (a coroutine); join()
+//     then rethrows TaskCancelled unless the task caught it and returned.
+//   - wait(WaitOptions): waits for the task to finish without taking its
+//     result: {} or kTimedOut / kCancelled (fibers and threads).
 //   - detach(), or dropping the handle: the task runs on; if it fails, its
 //     exception is reported on stderr (Config::on_detached_failure).
 // A fiber can wait for a coroutine's handle and a coroutine for a fiber's.
@@ -12,10 +17,13 @@
 #include <coroutine>
 #include <cstdint>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 #include "runtime/core/join.h"
 #include "runtime/core/result_slot.h"
+#include "runtime/core/error.h"
+#include "runtime/core/wait_options.h"
 #include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
 
@@ -24,6 +32,7 @@ namespace weft {
 namespace detail {
 // Blocks the calling fiber or thread until `task` is done.
 void wait_for_join(core::TaskHeader* task);
+std::error_code wait_for_join(core::TaskHeader* task, const WaitOptions& options);
 // The coroutine side: registers `waiter` for the running coroutine task.
 // False if the task finished meanwhile (resume at once).
 bool suspend_for_join(core::TaskHeader* task, core::JoinWaiter* waiter, std::coroutine_handle<> resume_at);
@@ -59,6 +68,15 @@ class [[nodiscard]] JoinHandle {
 
   void detach() { release(/*joined=*/false); }
 
+  void cancel() {
+    if (task_ && !core::join_is_done(task_)) task_->request_cancel();
+  }
+
+  [[nodiscard]] std::error_code wait(const WaitOptions& options) {
+    if (!task_) detail::throw_invalid_handle();
+    return detail::wait_for_join(task_, options);
+  }
+
   class Awaiter {
    public:
     explicit Awaiter(JoinHandle& h) : h_(h) {
@@ -67,7 +85,7 @@ class [[nodiscard]] JoinHandle {
     Awaiter(const Awaiter&) = delete;
     ~Awaiter() {
       // Only if the awaiting frame is destroyed while suspended here.
-      if (registered_ && h_.task_) core::unregister_joiner(h_.task_, &waiter_);
+      if (registered_ && h_.task_) core::take_back_joiner(h_.task_, &waiter_);
     }
     bool await_ready() const noexcept { return core::join_is_done(h_.task_); }
     bool await_suspend(std::coroutine_handle<> awaiting) {
@@ -75,6 +93,14 @@ class [[nodiscard]] JoinHandle {
       return registered_;
     }
     T await_resume() {
+      if (registered_ && !core::join_is_done(h_.task_)) {
+        // Resumed without the task finishing: our own task was cancelled.
+        // Take the waiter back, unless the task finished meanwhile.
+        if (core::take_back_joiner(h_.task_, &waiter_)) {
+          registered_ = false;
+          throw core::TaskCancelled();
+        }
+      }
       registered_ = false;
       Releaser done{&h_};
       return h_.slot_->take();

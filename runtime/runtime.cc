@@ -9,8 +9,30 @@ namespace weft {
 
 namespace detail {
 
+namespace {
+// Cancels its task when the spawn's stop token is triggered. Holds a
+// reference, and is deleted when the task finishes (its destructor waits
+// for a callback already running on another thread).
+class StopLink final : public core::TaskAttachment {
+ public:
+  StopLink(core::TaskHeader* task, const std::stop_token& token) : cb_(token, Cancel{task}) {}
+
+ private:
+  struct Cancel {
+    core::TaskHeader* task;
+    void operator()() const { task->request_cancel(); }
+  };
+  std::stop_callback<Cancel> cb_;
+};
+}  // namespace
+
 void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options) {
   if (scheduler.is_shutdown()) throw std::runtime_error("weft: spawn on a runtime that has shut down");
+  if (options.stop != nullptr && options.stop->stop_possible()) {
+    if (options.stop->stop_requested()) task->cancel_requested.store(true, std::memory_order_relaxed);
+    // Before the task can run (and finish): finish_task deletes it.
+    task->attachment = new StopLink(task, *options.stop);
+  }
   scheduler.spawn(task, options);
 }
 

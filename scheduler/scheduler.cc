@@ -153,6 +153,7 @@ std::size_t Scheduler::live_tasks() const {
 }
 
 void Scheduler::finish_task(TaskHeader* task, Worker* here) {
+  delete std::exchange(task->attachment, nullptr);
   task->transition_to_done();
   core::complete_join(task);
   task->unref();  // the scheduler's reference
@@ -188,6 +189,9 @@ void Scheduler::shutdown() {
   for (auto& w : workers_) w->unpark();
   for (auto& w : workers_) w->join();
   cancel_remaining();
+  // Pending timers hold references to their tasks: drop them last, once
+  // every task has been cancelled (a cancelled fiber cancels its own timer).
+  for (auto& w : workers_) w->drop_timers();
 }
 
 void Scheduler::cancel_remaining() {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stop_token>
 #include <string_view>
 #include <type_traits>
 
@@ -11,6 +12,9 @@ struct SpawnOptions {
   std::string_view name;       // copied into the task; shown in diagnostics and dumps
   bool pinned = false;         // stay on the spawning worker (for thread_local state)
   std::size_t stack_size = 0;  // fibers only; 0: the runtime's Config::stack_size
+  // Cancels the task when stop is requested (as JoinHandle::cancel does).
+  // Borrowed: read only during spawn.
+  const std::stop_token* stop = nullptr;
 };
 
 // Trivially destructible on purpose: gcc 12 destroys temporaries with

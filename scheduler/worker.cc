@@ -40,6 +40,8 @@ void Worker::run() {
   while (!scheduler_.is_shutdown()) {
     if (TaskHeader* t = next_task()) {
       run_task(t);
+    } else if (fire_timers()) {
+      continue;
     } else if (TaskHeader* stolen = steal_work()) {
       run_task(stolen);
     } else if (!spin_for_work()) {
@@ -76,6 +78,7 @@ void Worker::enter_thread() {
 TaskHeader* Worker::next_task() {
   ++tick_;
   if (tick_ % kGlobalQueueInterval == 0) {
+    fire_timers();  // so a busy worker's sleepers still wake on time
     // Fairness only: one task, so a busy local queue is not disturbed.
     if (TaskHeader* t = take_from_inject(/*max=*/1)) return t;
   }
@@ -332,6 +335,11 @@ bool Worker::work_anywhere() {
   return false;
 }
 
+bool Worker::fire_timers() {
+  if (timers_.empty()) return false;
+  return timers_.fire_expired(TimerQueue::now_ns()) > 0;
+}
+
 bool Worker::spin_for_work() {
   const auto spin = scheduler_.config().spin_before_park;
   if (spin.count() <= 0 || !scheduler_.try_start_spinning()) return false;
@@ -366,7 +374,8 @@ void Worker::park() {
       searching_ = !idle.unpark_worker_by_id(index_);
       break;
     }
-    parker_.park();
+    parker_.park(timers_.next_deadline());
+    fire_timers();  // woken sleepers land in our own queue: seen at the loop's top
     if (!idle.is_parked(index_)) {
       searching_ = true;  // woken by notify_parked (idle.h, step 5)
       break;

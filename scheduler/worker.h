@@ -14,6 +14,7 @@
 #include "runtime/core/thread_state.h"
 #include "scheduler/detail/worker_parker.h"
 #include "scheduler/run_queue.h"
+#include "scheduler/timer_queue.h"
 
 namespace weft::sched {
 
@@ -40,8 +41,12 @@ class Worker {
   void push_remote(core::TaskHeader* task);
   RunQueue::Steal stealer() { return queue_.steal(); }
 
+  // ---- owner thread only (a task running on this worker) ----
+  TimerQueue& timers() { return timers_; }
+
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
+  void drop_timers() { timers_.clear(); }
   void unpark() { parker_.unpark(); }
 
   // Owner thread: the next task id from this worker's block.
@@ -61,6 +66,7 @@ class Worker {
   void finish(core::TaskHeader* task);
   bool spin_for_work();
   void park();
+  bool fire_timers();
 
   core::Stack acquire_stack(std::size_t size);
   void release_stack(core::Stack stack);
@@ -95,6 +101,7 @@ class Worker {
   core::TaskHeader* remote_tail_ = nullptr;  // guarded by remote_mu_
   std::atomic<bool> remote_nonempty_{false};
   detail::WorkerParker parker_;
+  TimerQueue timers_;
   // A few warm stacks kept by this worker, in front of the pool's mutex.
   std::vector<core::Stack> stack_cache_;
 };

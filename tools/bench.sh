@@ -41,8 +41,8 @@ fi
 bazel build --config=opt --noshow_progress --color=no //bench/... >&2
 bin=$(bazel info --config=opt bazel-bin 2>/dev/null)
 
-reps=5; min_time=0.2; skynet_size=1000000; spawn_size=1000000
-if [ $quick -eq 1 ]; then reps=2; min_time=0.05; skynet_size=100000; spawn_size=100000; fi
+reps=5; min_time=0.2; skynet_size=1000000; spawn_size=1000000; pingpong_size=1000000
+if [ $quick -eq 1 ]; then reps=2; min_time=0.05; skynet_size=100000; spawn_size=100000; pingpong_size=100000; fi
 
 echo "== micro-benchmarks (one worker unless named; medians of $reps) =="
 "$bin/bench/micro_bench" --benchmark_repetitions=$reps --benchmark_report_aggregates_only=true \
@@ -53,8 +53,8 @@ echo
 echo "== contract binaries (median of $reps runs) =="
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : >"$out/contract.txt"
-for name in skynet spawn_join; do
-  size=$skynet_size; [ $name = spawn_join ] && size=$spawn_size
+for name in skynet spawn_join pingpong; do
+  size=$skynet_size; [ $name = spawn_join ] && size=$spawn_size; [ $name = pingpong ] && size=$pingpong_size
   for kind in coroutine fiber; do
     for workers in 1 2; do
       values=()

@@ -18,11 +18,16 @@ WEFT_NO_TSAN_FRAME void FiberBase::entry(void* arg) {
   switch_context(self->context_, *this_thread().scheduler_context, MachineContext::Switch::kFinal);
 }
 
-void suspend_current_fiber(SuspendReason reason) {
+void switch_to_worker(SuspendReason reason) {
   ThreadState& ts = this_thread();
   auto* self = static_cast<FiberBase*>(ts.task);
   self->suspend_reason = reason;
   switch_context(self->context(), *ts.scheduler_context);
+}
+
+void suspend_current_fiber(SuspendReason reason) {
+  switch_to_worker(reason);
+  auto* self = static_cast<FiberBase*>(this_thread().task);
   // Resumed by shutdown(kCancel): unwind the fiber's stack, unless it is
   // already unwinding (a destructor that waits must not throw).
   if (self->cancel_requested.load(std::memory_order_relaxed) && std::uncaught_exceptions() == 0)

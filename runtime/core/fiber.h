@@ -70,6 +70,10 @@ class FiberTask final : public FiberBase, public ResultSlot<R> {
 
 // Called by the running fiber: hands control back to its worker, which acts on
 // `reason`. Returns when the fiber is resumed (possibly on another thread).
+// Throws TaskCancelled if the task was cancelled meanwhile.
 void suspend_current_fiber(SuspendReason reason);
+// The same, never throwing: for waits that must first take themselves off a
+// wait list (or keep what was handed to them) before honouring a cancel.
+void switch_to_worker(SuspendReason reason);
 
 }  // namespace weft::core

@@ -36,7 +36,9 @@ void complete_join(TaskHeader* t) {
   if (prev == join_slot::kDetached) {
     report_if_failed(t);
   } else if (prev > join_slot::kDetached) {
-    Waker w = std::move(reinterpret_cast<JoinWaiter*>(prev)->waker);
+    auto* waiter = reinterpret_cast<JoinWaiter*>(prev);
+    Waker w = std::move(waiter->waker);
+    waiter->released.store(true, std::memory_order_release);  // last touch of the waiter
     std::move(w).wake();
   }
 }

@@ -26,6 +26,9 @@ namespace weft::core {
 
 struct JoinWaiter {
   Waker waker;
+  // Set by complete_join once it is done with this waiter (step 4), so a
+  // joiner that stopped waiting knows when its frame may go away.
+  std::atomic<bool> released{false};
 };
 
 namespace join_slot {
@@ -50,6 +53,16 @@ inline bool register_joiner(TaskHeader* t, JoinWaiter* w) {
 inline bool unregister_joiner(TaskHeader* t, JoinWaiter* w) {
   uintptr_t expected = reinterpret_cast<uintptr_t>(w);
   return t->join_slot().compare_exchange_strong(expected, join_slot::kEmpty, std::memory_order_acq_rel);
+}
+
+// For a joiner that stops waiting (deadline, cancel, frame destroyed): true
+// if it took the waiter back; false if the task finished and its worker
+// took the Waker (this then waits the few instructions until it let go).
+inline bool take_back_joiner(TaskHeader* t, JoinWaiter* w) {
+  if (unregister_joiner(t, w)) return true;
+  // acquire: pairs with complete_join's release store.
+  while (!w->released.load(std::memory_order_acquire)) __builtin_ia32_pause();
+  return false;
 }
 
 // Steps 3-4, by the worker that ran the task to completion.

@@ -106,6 +106,20 @@ void TaskHeader::wake(uint32_t token) {
   if (transition_on_wake(token)) executor->schedule(this);
 }
 
+void TaskHeader::request_cancel() {
+  cancel_requested.store(true, std::memory_order_seq_cst);
+  wake(uint32_t(state_.load(std::memory_order_seq_cst) >> kTokenShift));
+}
+
+void TaskHeader::spend_token(uint32_t token) {
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (uint32_t(cur >> kTokenShift) != token) return;  // a wake got there first
+    uint64_t next = (cur & ((uint64_t(1) << kTokenShift) - 1)) | (uint64_t(token + 1) << kTokenShift);
+    if (state_.compare_exchange_weak(cur, next, std::memory_order_acq_rel, std::memory_order_relaxed)) return;
+  }
+}
+
 void TaskHeader::unref() {
   // acq_rel: the last owner must see every other owner's writes before it
   // destroys the task.

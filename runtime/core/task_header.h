@@ -35,6 +35,13 @@ namespace weft::core {
 
 class TaskHeader;
 
+// Something a task owns until it finishes (a stop-token registration made at
+// spawn): deleted by the worker that finishes the task.
+class TaskAttachment {
+ public:
+  virtual ~TaskAttachment() = default;
+};
+
 // Thrown inside a task cancelled by the runtime's shutdown (kCancel), and
 // handed to whoever joins it. Catch it only to clean up, then rethrow.
 class TaskCancelled : public std::exception {
@@ -99,6 +106,14 @@ class TaskHeader {
   uint32_t wait_token() const { return uint32_t(state_.load(std::memory_order_acquire) >> kTokenShift); }
   // Ends the wait `token` from any thread; schedules the task if it was Blocked.
   void wake(uint32_t token);
+  // Cancels the task from any thread: sets cancel_requested, then ends its
+  // current wait. Every weft wait checks the flag before it parks (with
+  // seq_cst, pairing with the seq_cst store and token load here), so the
+  // cancel cannot fall between a check and a park.
+  void request_cancel();
+  // The running task ends its own wait `token` without a wake (it timed out
+  // or gave up before parking), so a Waker still out for it does nothing.
+  void spend_token(uint32_t token);
 
   // ---- references: the scheduler while alive, the JoinHandle, each Waker ----
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -127,6 +142,7 @@ class TaskHeader {
   uint16_t last_worker = 0;
   uint16_t registry_shard = 0;
   bool registered = false;  // in the scheduler's registry (from its first park)
+  TaskAttachment* attachment = nullptr;   // owned; deleted when the task finishes
   uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
   uint64_t last_run_at_ns = 0;
 

@@ -41,6 +41,15 @@ class Waker {
   Waker& operator=(const Waker&) = delete;
   ~Waker() { reset(); }
 
+  // A second Waker for the same wait (a timer and a stop callback each hold
+  // one beside the primitive's): whichever fires first ends the wait, the
+  // others find the token spent and do nothing.
+  Waker clone() const {
+    if (task_) task_->ref();
+    if (parker_) parker_->ref();
+    return Waker(task_, parker_, token_);
+  }
+
   explicit operator bool() const { return task_ != nullptr || parker_ != nullptr; }
   TaskHeader* task() const { return task_; }
   uint32_t token() const { return token_; }

@@ -1,0 +1,36 @@
+#include "runtime/sync/detail/wait.h"
+
+namespace weft::sync::detail {
+
+std::error_code to_error(Try t) {
+  return t == Try::kClosed ? make_error_code(Errc::kClosed) : std::error_code();
+}
+
+std::error_code to_error(Outcome o) {
+  return o == Outcome::kClosed ? make_error_code(Errc::kClosed) : std::error_code();
+}
+
+std::error_code to_error(sched::WakeCause cause) {
+  switch (cause) {
+    case sched::WakeCause::kTimedOut: return make_error_code(Errc::kTimedOut);
+    case sched::WakeCause::kCancelled: return make_error_code(Errc::kCancelled);
+    case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
+    case sched::WakeCause::kWoken: break;
+  }
+  return {};
+}
+
+std::error_code check_before_wait(const WaitOptions& options) {
+  if (options.stop_requested()) return make_error_code(Errc::kCancelled);
+  if (options.expired()) return make_error_code(Errc::kTimedOut);
+  return {};
+}
+
+core::TaskHeader* current_coroutine(const char* what) {
+  core::TaskHeader* self = core::this_thread().task;
+  if (self == nullptr || self->kind() != core::TaskKind::kCoroutine)
+    throw std::logic_error(std::string("weft: ") + what + " outside a weft coroutine task");
+  return self;
+}
+
+}  // namespace weft::sync::detail

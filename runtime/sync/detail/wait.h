@@ -1,0 +1,161 @@
+// The one slow path shared by every primitive, in its two forms: block()
+// for a fiber or a plain thread, OpAwaiter for a coroutine's co_await.
+//
+// An Op describes one operation on one primitive:
+//   detail::SpinLock& lock();          the primitive's lock
+//   Try try_now(Waiter&);              under the lock: complete at once?
+//   void enqueue(Waiter&);             under the lock: start waiting
+//   void dequeue(Waiter&);             under the lock: give up waiting
+//   static constexpr core::WaitReason kReason;
+//   static constexpr bool kMayRetry;   woken waiters may have to compete again
+//
+// The steps (see scheduler/park.h for the park itself):
+//   1. Under the lock, try_now(); if it cannot complete, check the deadline,
+//      stop token and task cancellation, then enqueue a Waiter with a Waker.
+//   2. Unlock and park (a spare clone of the Waker arms timer and stop).
+//   3. Under the lock again: an outcome set by the other side wins (granted,
+//      closed) even if the deadline also passed, so nothing handed over is
+//      lost; otherwise unlink and report why the wait ended. A blocking waiter
+//      woken to compete (kMayRetry) goes back to step 1, at the queue's front.
+#pragma once
+
+#include <coroutine>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "runtime/core/error.h"
+#include "runtime/core/thread_state.h"
+#include "runtime/core/wait_options.h"
+#include "runtime/sync/detail/waiter.h"
+#include "scheduler/park.h"
+#include "scheduler/timer_queue.h"
+
+namespace weft::sync::detail {
+
+enum class Try : uint8_t { kDone, kClosed, kWait };
+
+std::error_code to_error(Try t);
+std::error_code to_error(Outcome o);
+// Why a wait that was not granted ended; throws TaskCancelled for a
+// cancelled task (after the caller has unlinked its Waiter).
+std::error_code to_error(sched::WakeCause cause);
+// Step 1's checks before waiting: {} to go on waiting.
+std::error_code check_before_wait(const WaitOptions& options);
+// The running coroutine task, or std::logic_error naming `what`.
+core::TaskHeader* current_coroutine(const char* what);
+
+template <class Op>
+std::error_code block(Op& op, Waiter& w, const WaitOptions& options) {
+  w.can_retry = Op::kMayRetry;
+  w.since_ns = sched::TimerQueue::now_ns();
+  op.lock().lock();
+  for (;;) {
+    Try t = op.try_now(w);
+    if (t != Try::kWait) {
+      op.lock().unlock();
+      return to_error(t);
+    }
+    if (std::error_code ec = check_before_wait(options)) {
+      op.lock().unlock();
+      return ec;
+    }
+    w.outcome = Outcome::kPending;
+    w.waker = core::Waker::for_current();
+    core::Waker spare = w.waker.clone();
+    op.enqueue(w);
+    op.lock().unlock();
+    sched::WakeCause cause = sched::park_current(Op::kReason, spare, options);
+    op.lock().lock();
+    if (w.outcome != Outcome::kPending) {
+      op.lock().unlock();
+      return to_error(w.outcome);
+    }
+    if (w.linked) {
+      op.dequeue(w);
+      if (cause != sched::WakeCause::kWoken) {
+        op.lock().unlock();
+        sched::spend_wait(spare);
+        return to_error(cause);
+      }
+    }
+    w.retrying = true;  // woken to compete again (or a stale wake): step 1
+  }
+}
+
+template <class Op>
+class OpAwaiter {
+ public:
+  OpAwaiter(Op op, const WaitOptions& options) : op_(op), options_(options) {}
+  OpAwaiter(const OpAwaiter&) = delete;
+  ~OpAwaiter() {
+    // The frame is destroyed while suspended here (its runtime shut down):
+    // take the Waiter off the list before it goes away.
+    if (state_ != kSuspended) return;
+    op_.lock().lock();
+    if (w_.linked) op_.dequeue(w_);
+    op_.lock().unlock();
+  }
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    core::TaskHeader* self = current_coroutine("co_await on a weft primitive");
+    op_.lock().lock();
+    Try t = op_.try_now(w_);
+    if (t == Try::kWait) {
+      if (self->cancel_requested.load(std::memory_order_seq_cst)) {
+        op_.lock().unlock();
+        state_ = kTaskCancelled;
+        return false;
+      }
+      result_ = check_before_wait(options_);
+    } else {
+      result_ = to_error(t);
+    }
+    if (t != Try::kWait || result_) {
+      op_.lock().unlock();
+      return false;
+    }
+    w_.waker = core::Waker::for_task(self);
+    spare_ = w_.waker.clone();
+    op_.enqueue(w_);
+    state_ = kSuspended;
+    wait_.arm(self, spare_, options_, Op::kReason, h);
+    op_.lock().unlock();
+    return true;
+  }
+  std::error_code await_resume() {
+    if (state_ == kTaskCancelled) throw core::TaskCancelled();
+    if (state_ != kSuspended) return result_;
+    state_ = kResumed;
+    sched::WakeCause cause = wait_.disarm();
+    op_.lock().lock();
+    if (w_.outcome != Outcome::kPending) {
+      op_.lock().unlock();
+      return to_error(w_.outcome);
+    }
+    if (w_.linked) op_.dequeue(w_);
+    op_.lock().unlock();
+    sched::spend_wait(spare_);
+    // Coroutine waiters are always handed what they wait for (kMayRetry is
+    // for blocking waiters), so kWoken without an outcome cannot happen;
+    // report it as a cancellation rather than pretend success.
+    if (cause == sched::WakeCause::kWoken) return make_error_code(Errc::kCancelled);
+    return to_error(cause);
+  }
+  Op& op() { return op_; }
+
+ protected:
+  Op op_;
+  Waiter w_;
+
+ private:
+  enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
+  WaitOptions options_;
+  core::Waker spare_;
+  sched::CoroutineWait wait_;
+  std::error_code result_;
+  State state_ = kReady;
+};
+
+}  // namespace weft::sync::detail

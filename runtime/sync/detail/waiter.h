@@ -1,0 +1,134 @@
+// What every weft primitive is built from: an intrusive Waiter (it lives in
+// the waiting fiber's stack, the coroutine's frame or the blocked thread's
+// stack: no allocation per wait), a FIFO WaitList, and the short spin lock
+// that guards a primitive's lists.
+//
+// Hand-off rule, for every primitive: the side that ends a wait does so under
+// the primitive's lock: it unlinks the Waiter, records the outcome (and moves
+// any value), moves the Waker out, and wakes it only after unlocking. It never
+// touches the Waiter after unlocking, because the waiter may already have
+// returned and its frame be gone.
+#pragma once
+
+#include <sched.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/core/waker.h"
+
+namespace weft::sync::detail {
+
+enum class Outcome : uint8_t {
+  kPending,  // still waiting (or woken to compete again: Mutex's normal mode)
+  kGranted,  // got what it waited for
+  kClosed,   // the channel closed under it
+};
+
+struct Waiter {
+  Waiter* prev = nullptr;
+  Waiter* next = nullptr;
+  core::Waker waker;
+  Outcome outcome = Outcome::kPending;
+  bool linked = false;
+  bool can_retry = false;  // blocking waiters may be woken to compete again
+  bool retrying = false;   // woken once already: requeue at the front
+  uint8_t kind = 0;        // per primitive (SharedMutex: reader or writer)
+  void* slot = nullptr;    // channels: the value to send, or where to receive
+  int64_t since_ns = 0;    // when it first began waiting (Mutex starvation)
+  // select: the shared winner word and this case's index in it.
+  std::atomic<int>* select_winner = nullptr;
+  int select_index = 0;
+
+  // A select waiter is finished by at most one case: claim it first.
+  bool claim() {
+    if (select_winner == nullptr) return true;
+    int none = -1;
+    return select_winner->compare_exchange_strong(none, select_index, std::memory_order_acq_rel);
+  }
+};
+
+class WaitList {
+ public:
+  bool empty() const { return head_ == nullptr; }
+  Waiter* front() const { return head_; }
+  void push_back(Waiter* w) {
+    w->prev = tail_;
+    w->next = nullptr;
+    (tail_ ? tail_->next : head_) = w;
+    tail_ = w;
+    w->linked = true;
+  }
+  void push_front(Waiter* w) {
+    w->next = head_;
+    w->prev = nullptr;
+    (head_ ? head_->prev : tail_) = w;
+    head_ = w;
+    w->linked = true;
+  }
+  void remove(Waiter* w) {
+    (w->prev ? w->prev->next : head_) = w->next;
+    (w->next ? w->next->prev : tail_) = w->prev;
+    w->prev = w->next = nullptr;
+    w->linked = false;
+  }
+  Waiter* pop_front() {
+    Waiter* w = head_;
+    if (w) remove(w);
+    return w;
+  }
+
+ private:
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+};
+
+// Test-and-test-and-set. Held only for a few list operations, never across a
+// park; yields the CPU after a while in case the holder was descheduled.
+class SpinLock {
+ public:
+  void lock() {
+    // acquire: pairs with unlock()'s release.
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 64) {
+          __builtin_ia32_pause();
+        } else {
+          sched_yield();
+        }
+      }
+    }
+  }
+  bool try_lock() { return !locked_.exchange(true, std::memory_order_acquire); }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// Wakes a Waker after the lock is released (hand-off rule above).
+class WakeList {
+ public:
+  WakeList() = default;
+  WakeList(const WakeList&) = delete;
+  ~WakeList() { wake_all(); }
+  void add(Waiter* w, Outcome outcome) {
+    w->outcome = outcome;
+    if (n_ < kInline) {
+      inline_[n_++] = std::move(w->waker);
+    } else {
+      std::move(w->waker).wake();  // rare: a broadcast to many; still correct
+    }
+  }
+  void wake_all() {
+    for (uint32_t i = 0; i < n_; ++i) std::move(inline_[i]).wake();
+    n_ = 0;
+  }
+
+ private:
+  static constexpr uint32_t kInline = 4;
+  core::Waker inline_[kInline];
+  uint32_t n_ = 0;
+};
+
+}  // namespace weft::sync::detail

@@ -1,0 +1,61 @@
+#include "runtime/time.h"
+
+#include "runtime/core/error.h"
+#include "runtime/core/thread_state.h"
+
+namespace weft {
+
+namespace {
+// A sleep ends normally at its deadline; only a stop ends it early.
+std::error_code sleep_result(sched::WakeCause cause) {
+  switch (cause) {
+    case sched::WakeCause::kCancelled: return make_error_code(Errc::kCancelled);
+    case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
+    default: return {};
+  }
+}
+}  // namespace
+
+SleepAwaiter::SleepAwaiter(const WaitOptions& options) : options_(options) {
+  core::TaskHeader* self = core::this_thread().task;
+  if (self != nullptr && self->kind() == core::TaskKind::kCoroutine) return;  // co_await does it
+  done_ = true;
+  for (;;) {
+    if (options_.stop_requested()) {
+      result_ = make_error_code(Errc::kCancelled);
+      return;
+    }
+    if (options_.expired()) return;
+    core::Waker w = core::Waker::for_current();
+    sched::WakeCause cause = sched::park_current(core::WaitReason::kSleep, w, options_);
+    sched::spend_wait(w);
+    if (cause != sched::WakeCause::kWoken || options_.expired()) {
+      result_ = sleep_result(cause);
+      return;
+    }
+  }
+}
+
+bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+  core::TaskHeader* self = core::this_thread().task;
+  if (self->cancel_requested.load(std::memory_order_seq_cst)) throw core::TaskCancelled();
+  if (options_.stop_requested()) {
+    result_ = make_error_code(Errc::kCancelled);
+    return false;
+  }
+  if (options_.expired()) return false;
+  waker_ = core::Waker::for_task(self);
+  suspended_ = true;
+  wait_.arm(self, waker_, options_, core::WaitReason::kSleep, h);
+  return true;
+}
+
+std::error_code SleepAwaiter::await_resume() {
+  if (!suspended_) return result_;
+  suspended_ = false;
+  sched::WakeCause cause = wait_.disarm();
+  sched::spend_wait(waker_);
+  return sleep_result(cause);
+}
+
+}  // namespace weft

@@ -1,0 +1,49 @@
+// Sleeping, for both kinds of task and plain threads:
+//   weft::sleep_for(10ms);              // fiber or thread: sleeps now
+//   co_await weft::sleep_for(10ms);     // coroutine: parks the task
+//   auto ec = weft::sleep_for(1s, stop_token).error();   // kCancelled if stopped early
+// A fiber's or coroutine's sleep is a timer on its worker (scheduler/
+// timer_queue.h); the worker wakes from its park for the earliest one.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <stop_token>
+#include <system_error>
+
+#include "runtime/core/wait_options.h"
+#include "runtime/core/waker.h"
+#include "scheduler/park.h"
+
+namespace weft {
+
+class [[nodiscard]] SleepAwaiter {
+ public:
+  explicit SleepAwaiter(const WaitOptions& options);
+  SleepAwaiter(const SleepAwaiter&) = delete;
+  // After a fiber's or thread's sleep: {} or kCancelled.
+  std::error_code error() const { return result_; }
+
+  bool await_ready() const noexcept { return done_; }
+  bool await_suspend(std::coroutine_handle<> h);
+  std::error_code await_resume();
+
+ private:
+  WaitOptions options_;
+  core::Waker waker_;
+  sched::CoroutineWait wait_;
+  std::error_code result_;
+  bool done_ = false;
+  bool suspended_ = false;
+};
+
+inline SleepAwaiter sleep_until(Deadline deadline) { return SleepAwaiter(WaitOptions::until(deadline)); }
+inline SleepAwaiter sleep_until(Deadline deadline, const std::stop_token& stop) {
+  return SleepAwaiter(WaitOptions::until(deadline).with(stop));
+}
+inline SleepAwaiter sleep_for(Clock::duration d) { return SleepAwaiter(WaitOptions::after(d)); }
+inline SleepAwaiter sleep_for(Clock::duration d, const std::stop_token& stop) {
+  return SleepAwaiter(WaitOptions::after(d).with(stop));
+}
+
+}  // namespace weft

@@ -1,0 +1,68 @@
+// Parking the current task or thread for one wait, with a deadline and a stop
+// token. Every weft primitive's slow path ends here, so timeouts and
+// cancellation behave the same for locks, channels, sleeps, joins and I/O.
+//
+// Protocol for one wait (see task_header.h for the token rules):
+//   1. The waiter makes a Waker for its current wait and hands it (under the
+//      primitive's lock) to whoever will end the wait.
+//   2. It parks here. A timer (on the current worker) and a stop callback
+//      each hold a clone of that Waker: the first of notify, deadline and
+//      stop to fire ends the wait; the others find the token spent.
+//   3. On resume the timer and callback are disarmed. The waiter then asks
+//      the primitive (under its lock) whether it was granted what it waited
+//      for; only if not does the WakeCause below say why.
+//   4. A wait that ends without a wake (already expired, already stopped, the
+//      task cancelled) spends its own token, so the Waker it handed out can
+//      never end a later wait.
+#pragma once
+
+#include <coroutine>
+#include <optional>
+#include <stop_token>
+
+#include "runtime/core/task_header.h"
+#include "runtime/core/wait_options.h"
+#include "runtime/core/waker.h"
+#include "scheduler/timer_queue.h"
+
+namespace weft::sched {
+
+// kCancelled: the wait's stop token; kTaskCancelled: the task itself
+// (JoinHandle::cancel, a TaskGroup's sibling failed, shutdown).
+enum class WakeCause : uint8_t { kWoken, kTimedOut, kCancelled, kTaskCancelled };
+
+// A timer on the current worker that fires `waker` at `deadline`; an empty
+// Timer when there is no deadline or no worker here.
+TimerQueue::Timer arm_timer(Deadline deadline, core::Waker waker);
+
+// Fires a Waker when a stop is requested; disarmed by destruction.
+struct StopWake {
+  core::Waker waker;
+  void operator()() { std::move(waker).wake(); }
+};
+using StopCallback = std::stop_callback<StopWake>;
+
+// Blocking form: parks the calling fiber or OS thread until `waker`'s wait
+// ends (step 2). Never throws; a cancelled fiber task gets kCancelled.
+WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options);
+
+// Coroutine form: arm() in await_suspend, disarm() in await_resume.
+class CoroutineWait {
+ public:
+  // Arms the timer and the stop callback and marks the task as parking.
+  // `self` must be the running coroutine task.
+  void arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options, core::WaitReason reason,
+           std::coroutine_handle<> resume_at);
+  WakeCause disarm();
+
+ private:
+  core::TaskHeader* self_ = nullptr;
+  WaitOptions options_;
+  TimerQueue::Timer timer_;
+  std::optional<StopCallback> stop_;
+};
+
+// Step 4: ends the current wait of the calling task or thread without a wake.
+void spend_wait(const core::Waker& waker);
+
+}  // namespace weft::sched

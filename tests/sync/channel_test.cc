@@ -1,0 +1,179 @@
+// Channel<T> (rendezvous, bounded, unbounded), close, deadlines and select,
+// from fibers, coroutines and threads.
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/runtime_fixture.h"
+
+namespace weft {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RuntimeTest;
+
+class ChannelTest : public RuntimeTest {};
+WEFT_INSTANTIATE_OVER_WORKERS(ChannelTest);
+
+Task<int64_t> coro_sum(Channel<int>* ch) {
+  int64_t sum = 0;
+  for (;;) {
+    Result<int> r = co_await ch->async_recv();
+    if (!r) {
+      EXPECT_EQ(r.error(), Errc::kClosed);
+      co_return sum;
+    }
+    sum += *r;
+  }
+}
+
+Task<void> coro_send_range(Channel<int>* ch, int from, int to) {
+  for (int i = from; i < to; ++i) EXPECT_FALSE(co_await ch->async_send(i));
+}
+
+void many_producers_many_consumers(Runtime& rt, std::size_t capacity) {
+  Channel<int> ch(capacity);
+  constexpr int kPer = 3000;
+  std::vector<JoinHandle<int64_t>> consumers;
+  consumers.push_back(rt.spawn(coro_sum(&ch)));
+  consumers.push_back(rt.spawn(coro_sum(&ch)));
+  consumers.push_back(rt.spawn_fiber([&ch] {
+    int64_t sum = 0;
+    while (Result<int> r = ch.recv()) sum += *r;
+    return sum;
+  }));
+  std::vector<JoinHandle<void>> producers;
+  producers.push_back(rt.spawn(coro_send_range(&ch, 0, kPer)));
+  producers.push_back(rt.spawn_fiber([&ch] {
+    for (int i = kPer; i < 2 * kPer; ++i) EXPECT_FALSE(ch.send(int(i)));
+  }));
+  std::thread t([&ch] {
+    for (int i = 2 * kPer; i < 3 * kPer; ++i) EXPECT_FALSE(ch.send(int(i)));
+  });
+  for (auto& p : producers) p.join();
+  t.join();
+  ch.close();
+  int64_t total = 0;
+  for (auto& c : consumers) total += c.join();
+  EXPECT_EQ(total, int64_t(3 * kPer) * (3 * kPer - 1) / 2);
+}
+
+TEST_P(ChannelTest, RendezvousDeliversEverythingOnce) { many_producers_many_consumers(rt(), 0); }
+TEST_P(ChannelTest, CapacityOneDeliversEverythingOnce) { many_producers_many_consumers(rt(), 1); }
+TEST_P(ChannelTest, BoundedDeliversEverythingOnce) { many_producers_many_consumers(rt(), 64); }
+TEST_P(ChannelTest, UnboundedDeliversEverythingOnce) {
+  many_producers_many_consumers(rt(), Channel<int>::kUnbounded);
+}
+
+TEST_P(ChannelTest, CloseLetsReceiversDrainThenReportsClosed) {
+  Channel<std::string> ch(4);
+  ASSERT_FALSE(ch.try_send("a"));
+  ASSERT_FALSE(ch.try_send("b"));
+  ch.close();
+  std::string keep = "kept";
+  EXPECT_EQ(ch.send(std::move(keep)), Errc::kClosed);
+  EXPECT_EQ(keep, "kept");  // a failed send leaves the value with the caller
+  EXPECT_EQ(*ch.recv(), "a");
+  EXPECT_EQ(*ch.try_recv(), "b");
+  EXPECT_EQ(ch.recv().error(), Errc::kClosed);
+}
+
+TEST_P(ChannelTest, CloseWakesBlockedSendersAndReceivers) {
+  Channel<int> rendezvous(0);
+  Channel<int> empty(1);
+  auto sender = rt().spawn_fiber([&] { return rendezvous.send(7); });
+  auto receiver = rt().spawn_fiber([&] { return empty.recv().error(); });
+  std::this_thread::sleep_for(10ms);
+  rendezvous.close();
+  empty.close();
+  EXPECT_EQ(sender.join(), Errc::kClosed);
+  EXPECT_EQ(receiver.join(), Errc::kClosed);
+}
+
+TEST_P(ChannelTest, DeadlinesAndTryOps) {
+  Channel<int> ch(1);
+  EXPECT_EQ(ch.try_recv().error(), Errc::kWouldBlock);
+  EXPECT_FALSE(ch.try_send(1));
+  EXPECT_EQ(ch.try_send(2), Errc::kWouldBlock);
+  auto h = rt().spawn_fiber([&] {
+    int v = 3;
+    std::error_code full = ch.send(std::move(v), WaitOptions::after(10ms));
+    EXPECT_EQ(v, 3);
+    EXPECT_EQ(*ch.recv(), 1);
+    EXPECT_EQ(ch.recv(WaitOptions::after(10ms)).error(), Errc::kTimedOut);
+    return full;
+  });
+  EXPECT_EQ(h.join(), Errc::kTimedOut);
+}
+
+TEST_P(ChannelTest, SelectTakesExactlyOneReadyCase) {
+  Channel<int> a(0), b(0);
+  Channel<std::string> c(1);
+  constexpr int kRounds = 300;
+  auto selector = rt().spawn_fiber([&] {
+    int from_a = 0, from_b = 0;
+    for (int i = 0; i < 2 * kRounds; ++i) {
+      Channel<int>::RecvCase ra(a);
+      Channel<int>::RecvCase rb(b);
+      Result<std::size_t> r = select({&ra, &rb});
+      EXPECT_TRUE(r.ok());
+      if (*r == 0) {
+        from_a += *ra.value();
+        EXPECT_FALSE(rb.value().has_value());
+      } else {
+        from_b += *rb.value();
+        EXPECT_FALSE(ra.value().has_value());
+      }
+    }
+    std::string msg = "hello";
+    Channel<std::string>::SendCase sc(c, msg);
+    Channel<int>::RecvCase ra(a);
+    EXPECT_EQ(*select({&ra, &sc}), 1u);
+    return std::pair(from_a, from_b);
+  });
+  auto pa = rt().spawn_fiber([&] {
+    for (int i = 0; i < kRounds; ++i) EXPECT_FALSE(a.send(1));
+  });
+  auto pb = rt().spawn_fiber([&] {
+    for (int i = 0; i < kRounds; ++i) EXPECT_FALSE(b.send(2));
+  });
+  auto [fa, fb] = selector.join();
+  pa.join();
+  pb.join();
+  EXPECT_EQ(fa, kRounds);
+  EXPECT_EQ(fb, 2 * kRounds);
+  EXPECT_EQ(*c.recv(), "hello");
+}
+
+Task<std::size_t> coro_select_timeout(Channel<int>* a, Channel<int>* b) {
+  Channel<int>::RecvCase ra(*a);
+  Channel<int>::RecvCase rb(*b);
+  SelectCase* cases[] = {&ra, &rb};
+  Result<std::size_t> r = co_await async_select(cases, WaitOptions::after(10ms));
+  EXPECT_EQ(r.error(), Errc::kTimedOut);
+  Result<std::size_t> again = co_await async_select(cases);  // b is sent to below
+  EXPECT_EQ(*rb.value(), 5);
+  co_return *again;
+}
+
+TEST_P(ChannelTest, CoroutineSelectTimesOutThenReceives) {
+  Channel<int> a(0), b(0);
+  auto h = rt().spawn(coro_select_timeout(&a, &b));
+  std::this_thread::sleep_for(30ms);
+  EXPECT_FALSE(b.send(5));
+  EXPECT_EQ(h.join(), 1u);
+}
+
+TEST_P(ChannelTest, SelectOnClosedChannelCompletesWithClosed) {
+  Channel<int> a(0), b(0);
+  b.close();
+  Channel<int>::RecvCase ra(a);
+  Channel<int>::RecvCase rb(b);
+  EXPECT_EQ(*select({&ra, &rb}), 1u);
+  EXPECT_TRUE(rb.closed());
+  EXPECT_EQ(try_select({&ra}).error(), Errc::kWouldBlock);
+}
+
+}  // namespace
+}  // namespace weft

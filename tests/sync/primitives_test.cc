@@ -1,0 +1,156 @@
+// Semaphore, Event, WaitGroup, Latch, Barrier, and a lost-wake-up stress of
+// the park/wake path with many hand-offs.
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "tests/support/runtime_fixture.h"
+
+namespace weft {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RuntimeTest;
+
+class PrimitivesTest : public RuntimeTest {};
+WEFT_INSTANTIATE_OVER_WORKERS(PrimitivesTest);
+
+Task<void> coro_wait_event(Event* ev, std::atomic<int>* seen) {
+  co_await ev->async_wait();
+  seen->fetch_add(1);
+}
+
+TEST_P(PrimitivesTest, EventReleasesEveryKindOfWaiter) {
+  Event ev;
+  std::atomic<int> seen{0};
+  std::vector<JoinHandle<void>> hs;
+  for (int i = 0; i < 4; ++i) hs.push_back(rt().spawn(coro_wait_event(&ev, &seen)));
+  for (int i = 0; i < 4; ++i) hs.push_back(rt().spawn_fiber([&] {
+    ev.wait();
+    seen.fetch_add(1);
+  }));
+  std::thread t([&] {
+    ev.wait();
+    seen.fetch_add(1);
+  });
+  std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(seen.load(), 0);
+  ev.set();
+  for (auto& h : hs) h.join();
+  t.join();
+  EXPECT_EQ(seen.load(), 9);
+  ev.reset();
+  EXPECT_EQ(ev.wait(WaitOptions::after(1ms)), Errc::kTimedOut);
+}
+
+Task<void> coro_limited(Semaphore* sem, std::atomic<int>* inside, std::atomic<int>* peak) {
+  for (int i = 0; i < 50; ++i) {
+    co_await sem->async_acquire();
+    int now = inside->fetch_add(1) + 1;
+    int p = peak->load();
+    while (now > p && !peak->compare_exchange_weak(p, now)) {
+    }
+    co_await yield_now();
+    inside->fetch_sub(1);
+    sem->release();
+  }
+}
+
+TEST_P(PrimitivesTest, SemaphoreBoundsConcurrency) {
+  Semaphore sem(3);
+  std::atomic<int> inside{0}, peak{0};
+  std::vector<JoinHandle<void>> hs;
+  for (int i = 0; i < 8; ++i) hs.push_back(rt().spawn(coro_limited(&sem, &inside, &peak)));
+  for (int i = 0; i < 4; ++i) hs.push_back(rt().spawn_fiber([&] {
+    for (int k = 0; k < 50; ++k) {
+      sem.acquire();
+      int now = inside.fetch_add(1) + 1;
+      int p = peak.load();
+      while (now > p && !peak.compare_exchange_weak(p, now)) {
+      }
+      yield_now();
+      inside.fetch_sub(1);
+      sem.release();
+    }
+  }));
+  for (auto& h : hs) h.join();
+  EXPECT_LE(peak.load(), 3);
+  EXPECT_EQ(sem.available(), 3);
+  EXPECT_THROW(Semaphore(-1), std::invalid_argument);
+}
+
+TEST_P(PrimitivesTest, WaitGroupAndLatchCountDown) {
+  WaitGroup wg;
+  Latch latch(10);
+  std::atomic<int> done{0};
+  wg.add(10);
+  for (int i = 0; i < 10; ++i) {
+    rt().spawn_fiber([&] {
+      sleep_for(1ms);
+      done.fetch_add(1);
+      latch.count_down();
+      wg.done();
+    }).detach();
+  }
+  auto waiter = rt().spawn_fiber([&] {
+    wg.wait();
+    return done.load();
+  });
+  EXPECT_EQ(waiter.join(), 10);
+  latch.wait();
+  EXPECT_TRUE(latch.try_wait());
+  EXPECT_THROW(wg.done(), std::logic_error);
+}
+
+Task<void> coro_barrier(Barrier* b, std::atomic<int>* phase_sum, int rounds) {
+  for (int r = 0; r < rounds; ++r) {
+    phase_sum->fetch_add(1);
+    co_await b->async_arrive_and_wait();
+  }
+}
+
+TEST_P(PrimitivesTest, BarrierSeparatesPhases) {
+  constexpr int kParties = 6, kRounds = 20;
+  Barrier b(kParties);
+  std::atomic<int> arrived{0};
+  std::vector<JoinHandle<void>> hs;
+  for (int i = 0; i < kParties / 2; ++i) hs.push_back(rt().spawn(coro_barrier(&b, &arrived, kRounds)));
+  for (int i = 0; i < kParties / 2; ++i) hs.push_back(rt().spawn_fiber([&] {
+    for (int r = 0; r < kRounds; ++r) {
+      arrived.fetch_add(1);
+      b.arrive_and_wait();
+      // Everyone arrived for this phase before anyone passes it.
+      EXPECT_GE(arrived.load(), (r + 1) * kParties);
+    }
+  }));
+  for (auto& h : hs) h.join();
+  EXPECT_EQ(arrived.load(), kParties * kRounds);
+}
+
+// Lost-wake-up stress: pairs ping-pong through two rendezvous channels, a
+// park and a wake per hand-off, across workers.
+TEST_P(PrimitivesTest, ManyHandOffsLoseNoWakeUp) {
+  constexpr int kPairs = 4;
+  const int rounds = 20000 / kPairs;
+  std::vector<JoinHandle<void>> hs;
+  std::vector<std::unique_ptr<Channel<int>>> chans;
+  for (int p = 0; p < kPairs; ++p) {
+    chans.push_back(std::make_unique<Channel<int>>(0));
+    chans.push_back(std::make_unique<Channel<int>>(0));
+    Channel<int>* ping = chans[2 * p].get();
+    Channel<int>* pong = chans[2 * p + 1].get();
+    hs.push_back(rt().spawn_fiber([=] {
+      for (int i = 0; i < rounds; ++i) {
+        EXPECT_FALSE(ping->send(int(i)));
+        EXPECT_EQ(*pong->recv(), i);
+      }
+    }));
+    hs.push_back(rt().spawn_fiber([=] {
+      for (int i = 0; i < rounds; ++i) EXPECT_FALSE(pong->send(*ping->recv()));
+    }));
+  }
+  for (auto& h : hs) h.join();
+}
+
+}  // namespace
+}  // namespace weft
