@@ -115,6 +115,7 @@ class [[nodiscard]] JoinHandle {
   Awaiter operator co_await() && { return Awaiter(*this); }
 
  private:
+  friend class TaskGroup;
   struct Releaser {
     JoinHandle* h;
     ~Releaser() { h->release(/*joined=*/true); }

@@ -6,6 +6,7 @@
 #include "runtime/runtime.h"
 #include "runtime/spawn.h"
 #include "runtime/task.h"
+#include "runtime/task_group.h"
 #include "runtime/this_task.h"
 #include "runtime/core/error.h"
 #include "runtime/core/result.h"
