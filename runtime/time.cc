@@ -1,5 +1,8 @@
 #include "runtime/time.h"
 
+#include <atomic>
+#include <cstdio>
+
 #include "runtime/core/error.h"
 #include "runtime/core/thread_state.h"
 
@@ -36,7 +39,15 @@ SleepAwaiter::SleepAwaiter(const WaitOptions& options) : options_(options) {
   }
 }
 
+SleepAwaiter::~SleepAwaiter() {
+  if (done_ || awaited_) return;
+  static std::atomic<bool> warned{false};
+  if (!warned.exchange(true))
+    std::fputs("weft: sleep_for()/sleep_until() in a coroutine does nothing unless co_awaited\n", stderr);
+}
+
 bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
+  awaited_ = true;
   core::TaskHeader* self = core::this_thread().task;
   if (self->cancel_requested.load(std::memory_order_seq_cst)) throw core::TaskCancelled();
   if (options_.stop_requested()) {

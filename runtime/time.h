@@ -17,10 +17,13 @@
 
 namespace weft {
 
-class [[nodiscard]] SleepAwaiter {
+// Not [[nodiscard]]: a fiber's `sleep_for(d);` discards it on purpose. A
+// coroutine that forgets co_await gets a one-time warning on stderr instead.
+class SleepAwaiter {
  public:
   explicit SleepAwaiter(const WaitOptions& options);
   SleepAwaiter(const SleepAwaiter&) = delete;
+  ~SleepAwaiter();
   // After a fiber's or thread's sleep: {} or kCancelled.
   std::error_code error() const { return result_; }
 
@@ -35,6 +38,7 @@ class [[nodiscard]] SleepAwaiter {
   std::error_code result_;
   bool done_ = false;
   bool suspended_ = false;
+  bool awaited_ = false;
 };
 
 inline SleepAwaiter sleep_until(Deadline deadline) { return SleepAwaiter(WaitOptions::until(deadline)); }

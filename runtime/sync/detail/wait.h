@@ -117,10 +117,13 @@ class OpAwaiter {
       return false;
     }
     w_.waker = core::Waker::for_task(self);
-    spare_ = w_.waker.clone();
+    self_ = self;
+    token_ = w_.waker.token();
+    // Armed from w_.waker while the lock still keeps it ours (after unlock
+    // the other side may move it out); no spare clone on this hot path.
+    wait_.arm(self, w_.waker, options_, Op::kReason, h);
     op_.enqueue(w_);
     state_ = kSuspended;
-    wait_.arm(self, spare_, options_, Op::kReason, h);
     op_.lock().unlock();
     return true;
   }
@@ -136,7 +139,7 @@ class OpAwaiter {
     }
     if (w_.linked) op_.dequeue(w_);
     op_.lock().unlock();
-    sched::spend_wait(spare_);
+    self_->spend_token(token_);
     // Coroutine waiters are always handed what they wait for (kMayRetry is
     // for blocking waiters), so kWoken without an outcome cannot happen;
     // report it as a cancellation rather than pretend success.
@@ -152,7 +155,8 @@ class OpAwaiter {
  private:
   enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
   WaitOptions options_;
-  core::Waker spare_;
+  core::TaskHeader* self_ = nullptr;
+  uint32_t token_ = 0;
   sched::CoroutineWait wait_;
   std::error_code result_;
   State state_ = kReady;
