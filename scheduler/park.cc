@@ -60,7 +60,8 @@ WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const 
     spend_wait(waker);
     return WakeCause::kTaskCancelled;
   }
-  TimerQueue::Timer timer = arm_timer(options.deadline, waker.clone());
+  TimerQueue::Timer timer;
+  if (options.has_deadline()) timer = arm_timer(options.deadline, waker.clone());
   std::optional<StopCallback> stop;
   arm_stop(stop, waker, options);
   self->wait_reason = reason;
@@ -76,7 +77,8 @@ void CoroutineWait::arm(core::TaskHeader* self, const core::Waker& waker, const 
                         core::WaitReason reason, std::coroutine_handle<> resume_at) {
   self_ = self;
   options_ = options;
-  timer_ = arm_timer(options.deadline, waker.clone());
+  // Clone only when needed: each clone is two atomic operations.
+  if (options.has_deadline()) timer_ = arm_timer(options.deadline, waker.clone());
   arm_stop(stop_, waker, options);
   self->resume_point = resume_at;
   self->wait_reason = reason;
