@@ -6,19 +6,13 @@
 #include <atomic>
 #include <cstdint>
 #include <stdexcept>
-#include <system_error>
 
 #include "runtime/sync/detail/gate.h"
 
 namespace weft {
 
-class WaitGroup {
-  static bool ready(WaitGroup& g) { return g.count_.load(std::memory_order_acquire) == 0; }
-  using Op = sync::detail::GateOp<WaitGroup, &WaitGroup::ready, core::WaitReason::kCondition>;
-
+class WaitGroup : public sync::detail::GateWaits<WaitGroup> {
  public:
-  using Awaiter = sync::detail::OpAwaiter<Op>;
-
   void add(int64_t n = 1) {
     // acq_rel: a done() that reaches zero publishes the work before it.
     int64_t now = count_.fetch_add(n, std::memory_order_acq_rel) + n;
@@ -27,26 +21,10 @@ class WaitGroup {
   }
   void done() { add(-1); }
   int64_t count() const { return count_.load(std::memory_order_acquire); }
-
-  void wait() { (void)wait(WaitOptions{}); }
-  [[nodiscard]] std::error_code wait(const WaitOptions& options) {
-    if (count() == 0) return {};
-    sync::detail::Waiter w;
-    Op op{this, &gate_};
-    return sync::detail::block(op, w, options);
-  }
-  Awaiter async_wait() { return Awaiter(Op{this, &gate_}, WaitOptions{}); }
-  Awaiter async_wait(const WaitOptions& options) { return Awaiter(Op{this, &gate_}, options); }
+  bool ready() const { return count() == 0; }
 
  private:
-  void open() {
-    sync::detail::WakeList wake;
-    gate_.lock().lock();
-    if (count_.load(std::memory_order_acquire) == 0) gate_.open_all(wake);
-    gate_.lock().unlock();
-  }
   std::atomic<int64_t> count_{0};
-  sync::detail::Gate gate_;
 };
 
 }  // namespace weft

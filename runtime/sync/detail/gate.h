@@ -4,6 +4,9 @@
 // waiter queued so far.
 #pragma once
 
+#include <system_error>
+
+#include "runtime/core/wait_options.h"
 #include "runtime/sync/detail/wait.h"
 #include "runtime/sync/detail/waiter.h"
 
@@ -25,17 +28,52 @@ class Gate {
   WaitList waiters_;
 };
 
-// An Op over a Gate whose condition is `Ready{}(owner)`.
-template <class Owner, bool (*Ready)(Owner&), core::WaitReason Reason>
+// An Op over a Gate whose condition is `owner->ready()`.
+template <class Owner>
 struct GateOp {
-  Owner* owner;
+  const Owner* owner;
   Gate* gate;
-  static constexpr core::WaitReason kReason = Reason;
+  static constexpr core::WaitReason kReason = core::WaitReason::kCondition;
   static constexpr bool kMayRetry = false;
   SpinLock& lock() { return gate->lock(); }
-  Try try_now(Waiter&) { return Ready(*owner) ? Try::kDone : Try::kWait; }
+  Try try_now(Waiter&) { return owner->ready() ? Try::kDone : Try::kWait; }
   void enqueue(Waiter& w) { gate->enqueue(w); }
   void dequeue(Waiter& w) { gate->dequeue(w); }
+};
+
+// The waiting half of a gated primitive (CRTP): Owner provides a public
+// `bool ready() const` (acquire), and calls open() once it becomes true.
+template <class Owner>
+class GateWaits {
+  using Op = GateOp<Owner>;
+
+ public:
+  using Awaiter = OpAwaiter<Op>;
+
+  void wait() { (void)wait(WaitOptions{}); }
+  [[nodiscard]] std::error_code wait(const WaitOptions& options) {
+    if (owner()->ready()) return {};
+    Waiter w;
+    Op op{owner(), &gate_};
+    return block(op, w, options);
+  }
+  Awaiter async_wait() { return Awaiter(Op{owner(), &gate_}, WaitOptions{}); }
+  Awaiter async_wait(const WaitOptions& options) { return Awaiter(Op{owner(), &gate_}, options); }
+
+ protected:
+  // Releases everyone waiting, if the condition (re-read under the lock, so
+  // a concurrent reset or re-add is respected) holds.
+  void open() {
+    WakeList wake;
+    gate_.lock().lock();
+    if (owner()->ready()) gate_.open_all(wake);
+    gate_.lock().unlock();
+  }
+  Gate& gate() { return gate_; }
+
+ private:
+  const Owner* owner() const { return static_cast<const Owner*>(this); }
+  Gate gate_;
 };
 
 }  // namespace weft::sync::detail
