@@ -79,6 +79,92 @@ TEST_P(PrimitivesTest, SemaphoreBoundsConcurrency) {
   EXPECT_THROW(Semaphore(-1), std::invalid_argument);
 }
 
+Task<int> coro_wait_group(WaitGroup* wg, std::atomic<int>* done) {
+  co_await wg->async_wait();
+  co_return done->load();
+}
+
+Task<void> coro_shared_reader(SharedMutex* sm, const int64_t* value, std::atomic<int64_t>* seen) {
+  for (int i = 0; i < 100; ++i) {
+    co_await sm->async_lock_shared();
+    seen->fetch_add(*value);
+    sm->unlock_shared();
+    co_await yield_now();
+  }
+}
+
+Task<void> coro_shared_writer(SharedMutex* sm, int64_t* value) {
+  for (int i = 0; i < 100; ++i) {
+    co_await sm->async_lock();
+    ++*value;
+    sm->unlock();
+  }
+}
+
+TEST_P(PrimitivesTest, WaitGroupReleasesACoroutine) {
+  WaitGroup wg;
+  std::atomic<int> done{0};
+  wg.add(4);
+  auto waiter = rt().spawn(coro_wait_group(&wg, &done));
+  for (int i = 0; i < 4; ++i) {
+    rt().spawn_fiber([&] {
+      done.fetch_add(1);
+      wg.done();
+    }).detach();
+  }
+  EXPECT_EQ(waiter.join(), 4);
+}
+
+TEST_P(PrimitivesTest, SharedMutexFromAllThreeContexts) {
+  SharedMutex sm;
+  int64_t value = 0;  // written under the exclusive lock: TSan checks it
+  std::atomic<int64_t> seen{0};
+  std::vector<JoinHandle<void>> hs;
+  hs.push_back(rt().spawn(coro_shared_reader(&sm, &value, &seen)));
+  hs.push_back(rt().spawn(coro_shared_writer(&sm, &value)));
+  hs.push_back(rt().spawn_fiber([&] {
+    for (int i = 0; i < 100; ++i) {
+      sm.lock();
+      ++value;
+      sm.unlock();
+      yield_now();
+    }
+  }));
+  std::thread t([&] {
+    for (int i = 0; i < 100; ++i) {
+      sm.lock_shared();
+      seen.fetch_add(value);
+      sm.unlock_shared();
+      sm.lock();
+      ++value;
+      sm.unlock();
+    }
+  });
+  for (auto& h : hs) h.join();
+  t.join();
+  EXPECT_EQ(value, 300);
+  EXPECT_EQ(sm.lock_shared(WaitOptions::after(1ms)), std::error_code());
+  EXPECT_EQ(sm.lock(WaitOptions::after(1ms)), Errc::kTimedOut);  // a reader holds it
+  sm.unlock_shared();
+}
+
+TEST_P(PrimitivesTest, SemaphoreFromAThreadAndAFiber) {
+  Semaphore sem(0);
+  auto f = rt().spawn_fiber([&] {
+    for (int i = 0; i < 100; ++i) sem.acquire();
+    return sem.acquire(WaitOptions::after(1ms));
+  });
+  std::thread t([&] {
+    for (int i = 0; i < 100; ++i) sem.release();
+  });
+  t.join();
+  EXPECT_EQ(f.join(), Errc::kTimedOut);
+  sem.release(2);
+  sem.acquire();  // a plain thread
+  EXPECT_TRUE(sem.try_acquire());
+  EXPECT_FALSE(sem.try_acquire());
+}
+
 TEST_P(PrimitivesTest, WaitGroupAndLatchCountDown) {
   WaitGroup wg;
   Latch latch(10);
