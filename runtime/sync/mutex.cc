@@ -29,6 +29,7 @@ std::error_code Mutex::lock_slow(const WaitOptions& options) {
     __builtin_ia32_pause();
   }
   Waiter w;
+  w.since_ns = sched::TimerQueue::now_ns();  // for starvation mode; only the Mutex reads the clock
   LockOp op{this};
   return sync::detail::block(op, w, options);
 }

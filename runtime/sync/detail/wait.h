@@ -29,7 +29,6 @@
 #include "runtime/core/wait_options.h"
 #include "runtime/sync/detail/waiter.h"
 #include "scheduler/park.h"
-#include "scheduler/timer_queue.h"
 
 namespace weft::sync::detail {
 
@@ -48,7 +47,6 @@ core::TaskHeader* current_coroutine(const char* what);
 template <class Op>
 std::error_code block(Op& op, Waiter& w, const WaitOptions& options) {
   w.can_retry = Op::kMayRetry;
-  w.since_ns = sched::TimerQueue::now_ns();
   op.lock().lock();
   for (;;) {
     Try t = op.try_now(w);

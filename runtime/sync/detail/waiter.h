@@ -35,7 +35,7 @@ struct Waiter {
   bool retrying = false;   // woken once already: requeue at the front
   uint8_t kind = 0;        // per primitive (SharedMutex: reader or writer)
   void* slot = nullptr;    // channels: the value to send, or where to receive
-  int64_t since_ns = 0;    // when it first began waiting (Mutex starvation)
+  int64_t since_ns = 0;    // Mutex only: when it first began waiting (starvation mode)
   // select: the shared winner word and this case's index in it.
   std::atomic<int>* select_winner = nullptr;
   int select_index = 0;
