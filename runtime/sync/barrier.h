@@ -26,10 +26,8 @@ class Barrier {
       b->arrived_ = 0;
       // Woken under the lock (safe: a woken party first takes this lock), so
       // no later phase can mix its waiters into this hand-off.
-      while (sync::detail::Waiter* w = b->waiters_.pop_front()) {
-        w->outcome = sync::detail::Outcome::kGranted;
-        std::move(w->waker).wake();
-      }
+      while (sync::detail::Waiter* w = b->waiters_.pop_front())
+        sync::detail::finish_under_lock(w, sync::detail::Outcome::kGranted);
       return sync::detail::Try::kDone;
     }
     void enqueue(sync::detail::Waiter& w) { b->waiters_.push_back(&w); }

@@ -147,18 +147,12 @@ class Channel {
     }
     return nullptr;
   }
-  // Wakes under the lock: safe (a woken waiter first takes the lock) and it
-  // keeps the hand-off in one critical section.
-  static void finish(Waiter* w, Outcome outcome) {
-    w->outcome = outcome;
-    std::move(w->waker).wake();
-  }
 
   Try try_send_locked(T* value) {  // protocol step 1
     if (closed_) return Try::kClosed;
     if (Waiter* r = pop_claimed(receivers_)) {
       static_cast<std::optional<T>*>(r->slot)->emplace(std::move(*value));
-      finish(r, Outcome::kGranted);
+      sync::detail::finish_under_lock(r, Outcome::kGranted);
       return Try::kDone;
     }
     if (buffer_.size() < capacity_) {
@@ -173,13 +167,13 @@ class Channel {
       buffer_.pop_front();
       if (Waiter* s = pop_claimed(senders_)) {
         buffer_.push_back(std::move(*static_cast<T*>(s->slot)));
-        finish(s, Outcome::kGranted);
+        sync::detail::finish_under_lock(s, Outcome::kGranted);
       }
       return Try::kDone;
     }
     if (Waiter* s = pop_claimed(senders_)) {
       out->emplace(std::move(*static_cast<T*>(s->slot)));
-      finish(s, Outcome::kGranted);
+      sync::detail::finish_under_lock(s, Outcome::kGranted);
       return Try::kDone;
     }
     return closed_ ? Try::kClosed : Try::kWait;
@@ -197,8 +191,8 @@ template <class T>
 void Channel<T>::close() {
   lock_.lock();
   closed_ = true;
-  while (Waiter* w = pop_claimed(receivers_)) finish(w, Outcome::kClosed);
-  while (Waiter* w = pop_claimed(senders_)) finish(w, Outcome::kClosed);
+  while (Waiter* w = pop_claimed(receivers_)) sync::detail::finish_under_lock(w, Outcome::kClosed);
+  while (Waiter* w = pop_claimed(senders_)) sync::detail::finish_under_lock(w, Outcome::kClosed);
   lock_.unlock();
 }
 

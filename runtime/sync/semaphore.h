@@ -18,12 +18,7 @@ class Semaphore {
     static constexpr bool kMayRetry = false;
     sync::detail::SpinLock& lock() { return s->lock_; }
     sync::detail::Try try_now(sync::detail::Waiter&) {
-      // FIFO: a newcomer does not overtake queued waiters.
-      if (s->permits_ > 0 && s->waiters_.empty()) {
-        --s->permits_;
-        return sync::detail::Try::kDone;
-      }
-      return sync::detail::Try::kWait;
+      return s->try_take_locked() ? sync::detail::Try::kDone : sync::detail::Try::kWait;
     }
     void enqueue(sync::detail::Waiter& w) { s->waiters_.push_back(&w); }
     void dequeue(sync::detail::Waiter& w) { s->waiters_.remove(&w); }
@@ -38,8 +33,7 @@ class Semaphore {
 
   bool try_acquire() {
     lock_.lock();
-    sync::detail::Waiter unused;
-    bool ok = Op{this}.try_now(unused) == sync::detail::Try::kDone;
+    bool ok = try_take_locked();
     lock_.unlock();
     return ok;
   }
@@ -71,6 +65,13 @@ class Semaphore {
   }
 
  private:
+  // Under lock_. FIFO: a newcomer does not overtake queued waiters.
+  bool try_take_locked() {
+    if (permits_ <= 0 || !waiters_.empty()) return false;
+    --permits_;
+    return true;
+  }
+
   sync::detail::SpinLock lock_;
   sync::detail::WaitList waiters_;
   int64_t permits_;  // guarded by lock_

@@ -77,7 +77,7 @@ class SharedMutex {
     grant_waiters();
     lock_.unlock();
   }
-  // Under lock_. Wakes under the lock: safe, a woken waiter first takes it.
+  // Under lock_; wakes under it (finish_under_lock).
   void grant_waiters() {
     if (holders_ == 0 && !writers_q_.empty()) {
       holders_ = -1;
@@ -91,10 +91,7 @@ class SharedMutex {
       }
     }
   }
-  static void grant(sync::detail::Waiter* w) {
-    w->outcome = sync::detail::Outcome::kGranted;
-    std::move(w->waker).wake();
-  }
+  static void grant(sync::detail::Waiter* w) { sync::detail::finish_under_lock(w, sync::detail::Outcome::kGranted); }
 
   sync::detail::SpinLock lock_;
   sync::detail::WaitList readers_q_;

@@ -106,6 +106,14 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
+// Ends a wait while still holding the primitive's lock: safe (a woken waiter
+// first takes that lock to read its outcome) and it keeps a hand-off in one
+// critical section. For single hand-offs; broadcasts use WakeList.
+inline void finish_under_lock(Waiter* w, Outcome outcome) {
+  w->outcome = outcome;
+  std::move(w->waker).wake();
+}
+
 // Wakes a Waker after the lock is released (hand-off rule above).
 class WakeList {
  public:
