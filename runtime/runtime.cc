@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "io/reactor.h"
 #include "runtime/spawn.h"
 #include "scheduler/scheduler.h"
 
@@ -50,7 +51,8 @@ sched::Scheduler& current_scheduler() {
 
 }  // namespace detail
 
-Runtime::Runtime(const Config& config) : scheduler_(std::make_shared<sched::Scheduler>(config)) {}
+Runtime::Runtime(const Config& config)
+    : scheduler_(std::make_shared<sched::Scheduler>(config, io::driver_factory(config.io))) {}
 
 Runtime::~Runtime() { scheduler_->shutdown(); }
 

@@ -23,6 +23,11 @@ enum class ShutdownPolicy {
   kCancel,  // ~Runtime stops the workers and cancels what is left
 };
 
+// Which reactor the workers park in (io/reactor.h). kAuto: io_uring where
+// the kernel allows it, else epoll. The WEFT_IO environment variable
+// (uring|epoll) overrides this field.
+enum class IoBackend : uint8_t { kAuto, kUring, kEpoll };
+
 struct Config {
   // 0: one worker per CPU in the process's affinity mask.
   std::size_t workers = 0;
@@ -36,6 +41,7 @@ struct Config {
   // VM; spinning a little longer than a typical hand-off gap saves that cost
   // without burning a core when the runtime is really idle (see README).
   std::chrono::microseconds spin_before_park{50};
+  IoBackend io = IoBackend::kAuto;
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;
   ShutdownPolicy shutdown = ShutdownPolicy::kWait;
   // Test mode: every time a task is queued again it goes to a different

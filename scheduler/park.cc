@@ -50,13 +50,14 @@ TimerQueue::Timer arm_timer(Deadline deadline, core::Waker waker) {
   return w->timers().add(to_ns(deadline), std::move(waker));
 }
 
-WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options) {
+WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options,
+                       OnTaskCancel on_task_cancel) {
   core::TaskHeader* self = core::this_thread().task;
   if (self == nullptr) return park_thread(waker, options);
   // seq_cst: pairs with the canceller's seq_cst store of cancel_requested
   // before it reads our token (JoinHandle::cancel): either we see the flag
   // here, or it wakes the token we are about to park on.
-  if (self->cancel_requested.load(std::memory_order_seq_cst)) {
+  if (on_task_cancel == OnTaskCancel::kEndWait && self->cancel_requested.load(std::memory_order_seq_cst)) {
     spend_wait(waker);
     return WakeCause::kTaskCancelled;
   }

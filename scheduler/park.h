@@ -43,8 +43,12 @@ struct StopWake {
 using StopCallback = std::stop_callback<StopWake>;
 
 // Blocking form: parks the calling fiber or OS thread until `waker`'s wait
-// ends (step 2). Never throws; a cancelled fiber task gets kCancelled.
-WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options);
+// ends (step 2). Never throws; a cancelled fiber task gets kTaskCancelled at
+// once, unless `on_task_cancel` is kKeepWaiting (an I/O operation that must
+// see its own completion before its buffers may go: io/detail/perform.cc).
+enum class OnTaskCancel : uint8_t { kEndWait, kKeepWaiting };
+WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options,
+                       OnTaskCancel on_task_cancel = OnTaskCancel::kEndWait);
 
 // Coroutine form: arm() in await_suspend, disarm() in await_resume.
 class CoroutineWait {

@@ -37,7 +37,7 @@ Config resolve(Config c) {
 }
 }  // namespace
 
-Scheduler::Scheduler(const Config& config)
+Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     : config_(resolve(config)),
       idle_(static_cast<uint32_t>(config_.workers)),
       stacks_(config_.stack_size),
@@ -46,7 +46,11 @@ Scheduler::Scheduler(const Config& config)
   core::install_stack_overflow_handler();
   max_spinners_ = static_cast<uint32_t>(std::max<std::size_t>(1, default_worker_count() / 2));
   workers_.reserve(config_.workers);
-  for (uint32_t i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  for (uint32_t i = 0; i < config_.workers; ++i) {
+    std::unique_ptr<Driver> driver = drivers ? drivers(i) : nullptr;
+    if (!driver) driver = std::make_unique<FutexDriver>();
+    workers_.push_back(std::make_unique<Worker>(*this, i, std::move(driver)));
+  }
   for (auto& w : workers_) w->start();
 }
 
@@ -188,6 +192,7 @@ void Scheduler::shutdown() {
   shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
   for (auto& w : workers_) w->unpark();
   for (auto& w : workers_) w->join();
+  for (auto& w : workers_) w->driver().shutdown();
   cancel_remaining();
   // Pending timers hold references to their tasks: drop them last, once
   // every task has been cancelled (a cancelled fiber cancels its own timer).

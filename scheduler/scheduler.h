@@ -27,6 +27,7 @@
 #include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
 #include "scheduler/config.h"
+#include "scheduler/driver.h"
 #include "scheduler/events.h"
 #include "scheduler/idle.h"
 #include "scheduler/inject_queue.h"
@@ -39,7 +40,8 @@ class Worker;
 
 class Scheduler final : public core::Executor, public std::enable_shared_from_this<Scheduler> {
  public:
-  explicit Scheduler(const Config& config);
+  // `drivers` makes each worker's Driver (an I/O reactor); none: futexes.
+  explicit Scheduler(const Config& config, const DriverFactory& drivers = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;

@@ -25,8 +25,8 @@ constexpr uint64_t kGlobalQueueInterval = 61;
 constexpr uint32_t kMaxLifoPolls = 3;
 }  // namespace
 
-Worker::Worker(Scheduler& scheduler, uint32_t index)
-    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)) {}
+Worker::Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> driver)
+    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)), driver_(std::move(driver)) {}
 
 void Worker::start() { thread_ = std::thread([this] { run(); }); }
 
@@ -40,7 +40,7 @@ void Worker::run() {
   while (!scheduler_.is_shutdown()) {
     if (TaskHeader* t = next_task()) {
       run_task(t);
-    } else if (fire_timers()) {
+    } else if (fire_timers() || poll_io()) {
       continue;
     } else if (TaskHeader* stolen = steal_work()) {
       run_task(stolen);
@@ -79,6 +79,7 @@ TaskHeader* Worker::next_task() {
   ++tick_;
   if (tick_ % kGlobalQueueInterval == 0) {
     fire_timers();  // so a busy worker's sleepers still wake on time
+    poll_io();      // and its submissions are flushed, its completions seen
     // Fairness only: one task, so a busy local queue is not disturbed.
     if (TaskHeader* t = take_from_inject(/*max=*/1)) return t;
   }
@@ -328,7 +329,7 @@ bool Worker::has_local_work() {
 }
 
 bool Worker::work_anywhere() {
-  if (has_local_work() || !scheduler_.inject().is_empty() || parker_.notified()) return true;
+  if (has_local_work() || !scheduler_.inject().is_empty() || driver_->notified()) return true;
   if (!scheduler_.stealing_enabled()) return false;
   for (uint32_t i = 0; i < scheduler_.num_workers(); ++i)
     if (i != index_ && !scheduler_.worker(i).stealer().is_empty()) return true;
@@ -339,6 +340,8 @@ bool Worker::fire_timers() {
   if (timers_.empty()) return false;
   return timers_.fire_expired(TimerQueue::now_ns()) > 0;
 }
+
+bool Worker::poll_io() { return driver_->poll() > 0; }
 
 bool Worker::spin_for_work() {
   const auto spin = scheduler_.config().spin_before_park;
@@ -374,7 +377,7 @@ void Worker::park() {
       searching_ = !idle.unpark_worker_by_id(index_);
       break;
     }
-    parker_.park(timers_.next_deadline());
+    driver_->park(timers_.next_deadline());
     fire_timers();  // woken sleepers land in our own queue: seen at the loop's top
     if (!idle.is_parked(index_)) {
       searching_ = true;  // woken by notify_parked (idle.h, step 5)

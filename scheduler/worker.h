@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -12,7 +13,7 @@
 #include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
-#include "scheduler/detail/worker_parker.h"
+#include "scheduler/driver.h"
 #include "scheduler/run_queue.h"
 #include "scheduler/timer_queue.h"
 
@@ -22,7 +23,7 @@ class Scheduler;
 
 class Worker {
  public:
-  Worker(Scheduler& scheduler, uint32_t index);
+  Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> driver);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -43,11 +44,12 @@ class Worker {
 
   // ---- owner thread only (a task running on this worker) ----
   TimerQueue& timers() { return timers_; }
+  Driver& driver() { return *driver_; }
 
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void drop_timers() { timers_.clear(); }
-  void unpark() { parker_.unpark(); }
+  void unpark() { driver_->unpark(); }
 
   // Owner thread: the next task id from this worker's block.
   uint64_t next_id_in_block = 0;
@@ -67,6 +69,7 @@ class Worker {
   bool spin_for_work();
   void park();
   bool fire_timers();
+  bool poll_io();
 
   core::Stack acquire_stack(std::size_t size);
   void release_stack(core::Stack stack);
@@ -100,7 +103,7 @@ class Worker {
   core::TaskHeader* remote_head_ = nullptr;  // guarded by remote_mu_
   core::TaskHeader* remote_tail_ = nullptr;  // guarded by remote_mu_
   std::atomic<bool> remote_nonempty_{false};
-  detail::WorkerParker parker_;
+  std::unique_ptr<Driver> driver_;  // parks, and polls I/O completions
   TimerQueue timers_;
   // A few warm stacks kept by this worker, in front of the pool's mutex.
   std::vector<core::Stack> stack_cache_;

@@ -14,6 +14,7 @@ class Category final : public std::error_category {
       case Errc::kCancelled: return "cancelled";
       case Errc::kClosed: return "closed";
       case Errc::kWouldBlock: return "would block";
+      case Errc::kEndOfStream: return "end of stream before the full length";
     }
     return "unknown weft error";
   }
@@ -23,6 +24,7 @@ class Category final : public std::error_category {
       case Errc::kCancelled: return std::errc::operation_canceled;
       case Errc::kClosed: return std::errc::broken_pipe;
       case Errc::kWouldBlock: return std::errc::operation_would_block;
+      case Errc::kEndOfStream: return std::errc::connection_aborted;
     }
     return {ev, *this};
   }

@@ -17,6 +17,7 @@ enum class Errc {
   kCancelled,     // its stop token was triggered (or the task was cancelled)
   kClosed,        // the channel (or stream) is closed
   kWouldBlock,    // a try_ operation could not complete at once
+  kEndOfStream,   // read_exact: the peer closed before the full length came
 };
 
 const std::error_category& error_category() noexcept;

@@ -1,0 +1,210 @@
+#include "io/detail/epoll_driver.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+namespace weft::io::detail {
+
+namespace {
+
+// One slot per fd number (protocol step 3): found from an event without a
+// pointer that could dangle. Chunks are allocated on first use and live as
+// long as the process, like the kernel's own fd table.
+struct Slot {
+  std::mutex mu;
+  uint32_t gen = 0;
+  bool registered = false;
+  uint32_t seq[2] = {0, 0};  // readiness events seen, per Interest
+  std::vector<core::Waker> waiters[2];
+};
+
+class FdTable {
+ public:
+  static FdTable& get() {
+    static FdTable* table = new FdTable;  // never destroyed: events may race exit
+    return *table;
+  }
+  Slot* find(int fd) {
+    if (fd < 0 || size_t(fd) >= kChunk * kChunks) return nullptr;
+    return chunk(size_t(fd) / kChunk, /*create=*/false, fd);
+  }
+  Slot& at(int fd) { return *chunk(size_t(fd) / kChunk, /*create=*/true, fd); }
+
+ private:
+  static constexpr size_t kChunk = 1024, kChunks = 4096;  // fds below 4M
+  Slot* chunk(size_t c, bool create, int fd) {
+    Slot* base = chunks_[c].load(std::memory_order_acquire);  // pairs with the release below
+    if (base == nullptr) {
+      if (!create) return nullptr;
+      std::lock_guard lock(grow_mu_);
+      base = chunks_[c].load(std::memory_order_relaxed);
+      if (base == nullptr) {
+        base = new Slot[kChunk];
+        chunks_[c].store(base, std::memory_order_release);
+      }
+    }
+    return &base[size_t(fd) % kChunk];
+  }
+  std::atomic<Slot*> chunks_[kChunks] = {};
+  std::mutex grow_mu_;
+};
+
+uint64_t event_key(int fd, uint32_t gen) { return (uint64_t(gen) << 32) | uint32_t(fd); }
+
+constexpr uint64_t kWakeKey = ~uint64_t{0};
+
+void wake_all(std::vector<core::Waker>& ws) {
+  for (core::Waker& w : ws) std::move(w).wake();
+  ws.clear();
+}
+
+}  // namespace
+
+EpollDriver::EpollDriver() {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "weft: epoll_create1");
+  eventfd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeKey;
+  if (eventfd_ < 0 || ::epoll_ctl(epfd_, EPOLL_CTL_ADD, eventfd_, &ev) < 0) {
+    int e = errno;
+    if (eventfd_ >= 0) ::close(eventfd_);
+    ::close(epfd_);
+    throw std::system_error(e, std::system_category(), "weft: eventfd for epoll");
+  }
+}
+
+EpollDriver::~EpollDriver() {
+  ::close(eventfd_);
+  ::close(epfd_);
+}
+
+uint32_t EpollDriver::ready_seq(int fd, Interest interest) {
+  Slot& s = FdTable::get().at(fd);
+  std::lock_guard lock(s.mu);
+  return s.seq[int(interest)];
+}
+
+bool EpollDriver::wait_ready(int fd, Interest interest, uint32_t seen, core::Waker waker) {
+  Slot& s = FdTable::get().at(fd);
+  std::lock_guard lock(s.mu);
+  if (s.seq[int(interest)] != seen) return false;
+  if (!s.registered) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = event_key(fd, s.gen);
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST) return false;  // retry: it will fail
+    s.registered = true;
+    registered_.fetch_add(1, std::memory_order_relaxed);
+  }
+  s.waiters[int(interest)].push_back(std::move(waker));
+  return true;
+}
+
+void EpollDriver::stop_waiting(int fd, Interest interest, const core::TaskHeader* task, uint32_t token) {
+  Slot* s = FdTable::get().find(fd);
+  if (s == nullptr) return;
+  core::Waker dropped;
+  std::lock_guard lock(s->mu);
+  auto& ws = s->waiters[int(interest)];
+  auto it = std::find_if(ws.begin(), ws.end(), [&](const core::Waker& w) { return w.task() == task && w.token() == token; });
+  if (it == ws.end()) return;
+  dropped = std::move(*it);
+  ws.erase(it);
+}
+
+void forget_fd(int fd) {
+  Slot* s = FdTable::get().find(fd);
+  if (s == nullptr) return;
+  std::vector<core::Waker> woken[2];
+  {
+    std::lock_guard lock(s->mu);
+    ++s->gen;
+    s->registered = false;
+    ++s->seq[0];
+    ++s->seq[1];
+    woken[0].swap(s->waiters[0]);
+    woken[1].swap(s->waiters[1]);
+  }
+  wake_all(woken[0]);  // they retry, and see EBADF
+  wake_all(woken[1]);
+}
+
+std::size_t EpollDriver::wait(const timespec* timeout) {
+  epoll_event events[64];
+  int n = ::epoll_pwait2(epfd_, events, 64, timeout, nullptr);
+  std::size_t woke = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t key = events[i].data.u64;
+    if (key == kWakeKey) {
+      uint64_t v;
+      [[maybe_unused]] ssize_t r = ::read(eventfd_, &v, sizeof(v));
+      continue;
+    }
+    Slot* s = FdTable::get().find(int(uint32_t(key)));
+    if (s == nullptr) continue;
+    const uint32_t ev = events[i].events;
+    std::vector<core::Waker> woken[2];
+    {
+      std::lock_guard lock(s->mu);
+      if (s->gen != uint32_t(key >> 32)) continue;  // step 3: a closed fd's event
+      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        ++s->seq[0];
+        woken[0].swap(s->waiters[0]);
+      }
+      if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+        ++s->seq[1];
+        woken[1].swap(s->waiters[1]);
+      }
+    }
+    woke += woken[0].size() + woken[1].size();
+    wake_all(woken[0]);
+    wake_all(woken[1]);
+  }
+  return woke;
+}
+
+std::size_t EpollDriver::poll() {
+  if (registered_.load(std::memory_order_relaxed) == 0) return 0;
+  timespec zero{0, 0};
+  return wait(&zero);
+}
+
+void EpollDriver::park(int64_t deadline_ns) {
+  // acquire: pairs with unpark()'s release.
+  if (state_.exchange(kParked, std::memory_order_acquire) == kNotified) {
+    state_.store(kEmpty, std::memory_order_relaxed);
+    poll();
+    return;
+  }
+  if (deadline_ns == INT64_MAX) {
+    wait(nullptr);
+  } else {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t left = std::max<int64_t>(0, deadline_ns - (int64_t(now.tv_sec) * 1000000000 + now.tv_nsec));
+    timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
+    wait(&ts);
+  }
+  state_.exchange(kEmpty, std::memory_order_acquire);
+}
+
+void EpollDriver::unpark() {
+  if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(eventfd_, &one, sizeof(one));
+  }
+}
+
+}  // namespace weft::io::detail
