@@ -11,6 +11,7 @@
 
 #include "runtime/core/context.h"
 #include "runtime/core/stack.h"
+#include "weft/io/detail/perform.h"
 #include "weft/weft.h"
 
 namespace weft {
@@ -235,6 +236,23 @@ void BM_TimerAddFire(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10000);
 }
 BENCHMARK(BM_TimerAddFire)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One io_uring NOP round trip from a fiber on one worker: submit, the
+// worker flushes when it runs out of tasks, the CQE wakes the fiber. Items
+// per second = NOP round trips per second.
+void BM_IoUringNopRoundTrip(benchmark::State& state) {
+  Config c = one_worker();
+  c.io = IoBackend::kUring;
+  Runtime rt{c};
+  for (auto _ : state) {
+    rt.block_on([] {
+      io::detail::OpSpec nop;  // OpKind::kNop
+      for (int i = 0; i < 10000; ++i) (void)io::detail::perform(nop, {});
+    });
+  }
+  state.SetItemsProcessed(state.iterations() * 10000);
+}
+BENCHMARK(BM_IoUringNopRoundTrip)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace weft

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# ./dev bench: until the comparison suite lands, runs weft's micro-benchmarks
-# (Google Benchmark) and the contract binaries, and prints their medians.
+# ./dev bench --micro: weft's own micro-benchmarks (Google Benchmark), the
+# contract binaries, and the echo server against the plain epoll baseline;
+# prints medians. (./dev bench without --micro runs the comparison suite,
+# tools/suite.py.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
   cat >&2 <<'USAGE'
-usage: ./dev bench [--quick] [--out DIR]
+usage: ./dev bench --micro [--quick] [--out DIR]
   --quick     fewer repetitions and smaller sizes (under a minute)
   --out DIR   where to write results (default: bench-results/)
 USAGE
@@ -41,8 +43,11 @@ fi
 bazel build --config=opt --noshow_progress --color=no //bench/... >&2
 bin=$(bazel info --config=opt bazel-bin 2>/dev/null)
 
-reps=5; min_time=0.2; skynet_size=1000000; spawn_size=1000000; pingpong_size=1000000
-if [ $quick -eq 1 ]; then reps=2; min_time=0.05; skynet_size=100000; spawn_size=100000; pingpong_size=100000; fi
+reps=5; min_time=0.2; skynet_size=1000000; spawn_size=1000000; pingpong_size=1000000; sleep_size=100000
+echo_secs=3
+if [ $quick -eq 1 ]; then
+  reps=2; min_time=0.05; skynet_size=100000; spawn_size=100000; pingpong_size=100000; sleep_size=10000; echo_secs=1
+fi
 
 echo "== micro-benchmarks (one worker unless named; medians of $reps) =="
 "$bin/bench/micro_bench" --benchmark_repetitions=$reps --benchmark_report_aggregates_only=true \
@@ -53,8 +58,9 @@ echo
 echo "== contract binaries (median of $reps runs) =="
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : >"$out/contract.txt"
-for name in skynet spawn_join pingpong; do
+for name in skynet spawn_join pingpong sleep; do
   size=$skynet_size; [ $name = spawn_join ] && size=$spawn_size; [ $name = pingpong ] && size=$pingpong_size
+  [ $name = sleep ] && size=$sleep_size
   for kind in coroutine fiber; do
     for workers in 1 2; do
       values=()
@@ -78,4 +84,31 @@ for name in skynet spawn_join pingpong; do
   done
 done
 echo
-echo "results: $out/micro.json, $out/contract.txt"
+echo "== echo: weft's server on one worker against a plain epoll loop (median of $reps, 32 connections, 64 B) =="
+: >"$out/echo.txt"
+port=$((20000 + RANDOM % 20000))
+echo_run() {  # label, server binary, arguments after the port
+  local label=$1 server=$2; shift 2
+  local lines=()
+  for _ in $(seq $reps); do
+    "$server" $port "$@" >/dev/null 2>>"$out/stderr.txt" &
+    local spid=$!
+    local line
+    line=$("$bin/bench/echo_load" $port 32 64 $echo_secs $spid 2>>"$out/stderr.txt") || line="value=nan"
+    kill -TERM $spid 2>/dev/null; wait $spid 2>/dev/null || true
+    echo "$label $line" >>"$out/echo.txt"
+    lines+=("$line")
+  done
+  local v cpu p99
+  v=$(printf '%s\n' "${lines[@]}" | sed -E 's/.* value=([^ ]+).*/\1/' | median)
+  cpu=$(printf '%s\n' "${lines[@]}" | sed -nE 's/.*server_cpu_us_per_msg=([^ ]+).*/\1/p' | median)
+  p99=$(printf '%s\n' "${lines[@]}" | sed -nE 's/.*p99_us=([^ ]+).*/\1/p' | median)
+  printf '%-26s %10s msg/s  server CPU %6s us/msg  p99 %7s us\n' "$label" "$v" "$cpu" "$p99"
+}
+echo_run "epoll baseline" "$bin/bench/epoll_echo"
+weft_echo=$bin/bench/contract/echo_server
+echo_run "weft coroutines, io_uring" "$weft_echo" 1
+WEFT_TASK=fiber echo_run "weft fibers, io_uring" "$weft_echo" 1
+WEFT_IO=epoll echo_run "weft coroutines, epoll" "$weft_echo" 1
+echo
+echo "results: $out/micro.json, $out/contract.txt, $out/echo.txt"
