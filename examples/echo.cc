@@ -22,7 +22,7 @@ Task<void> accept_coroutines(io::TcpListener* listener) {
   for (;;) {
     auto s = co_await listener->async_accept();
     if (!s) co_return;  // the listener was closed
-    spawn(echo_connection(std::move(*s)));
+    spawn(echo_connection(std::move(*s))).detach();
   }
 }
 
@@ -41,7 +41,7 @@ void accept_fibers(io::TcpListener* listener) {
   for (;;) {
     auto s = listener->accept();
     if (!s) return;
-    spawn_fiber([s = std::move(*s)]() mutable { echo_connection_fiber(std::move(s)); });
+    spawn_fiber([s = std::move(*s)]() mutable { echo_connection_fiber(std::move(s)); }).detach();
   }
 }
 

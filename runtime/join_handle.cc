@@ -76,4 +76,47 @@ bool suspend_for_join(TaskHeader* task, core::JoinWaiter* waiter, std::coroutine
   return true;
 }
 
+JoinWaitAwaiter::~JoinWaitAwaiter() {
+  if (registered_) core::take_back_joiner(task_, &waiter_);
+}
+
+bool JoinWaitAwaiter::await_ready() const {
+  return core::join_is_done(task_) || options_.stop_requested() || options_.expired();
+}
+
+bool JoinWaitAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
+  TaskHeader* self = core::this_thread().task;
+  if (self == nullptr || self->kind() != core::TaskKind::kCoroutine)
+    throw std::logic_error("weft: co_await handle.async_wait() outside a weft coroutine task");
+  if (self == task_) throw std::logic_error("weft: a task cannot wait for itself");
+  if (self->cancel_requested.load(std::memory_order_seq_cst)) throw core::TaskCancelled();
+  waiter_.waker = core::Waker::for_task(self);
+  spare_ = waiter_.waker.clone();
+  if (!core::register_joiner(task_, &waiter_)) {  // finished meanwhile
+    waiter_.waker = core::Waker();
+    return false;
+  }
+  registered_ = true;
+  wait_.arm(self, spare_, options_, core::WaitReason::kJoin, awaiting);
+  return true;
+}
+
+std::error_code JoinWaitAwaiter::await_resume() {
+  if (!registered_) {
+    if (core::join_is_done(task_)) return {};
+    if (options_.stop_requested()) return make_error_code(Errc::kCancelled);
+    return make_error_code(Errc::kTimedOut);
+  }
+  registered_ = false;
+  sched::WakeCause cause = wait_.disarm();
+  const bool took_back = core::take_back_joiner(task_, &waiter_);
+  sched::spend_wait(spare_);
+  if (!took_back) return {};  // the task finished and woke us: done
+  switch (cause) {
+    case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
+    case sched::WakeCause::kCancelled: return make_error_code(Errc::kCancelled);
+    default: return make_error_code(Errc::kTimedOut);
+  }
+}
+
 }  // namespace weft::detail

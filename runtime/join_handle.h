@@ -8,7 +8,8 @@
 //     TaskCancelled inside it (a fiber) or from co_await (a coroutine); join()
 //     then rethrows TaskCancelled unless the task caught it and returned.
 //   - wait(WaitOptions): waits for the task to finish without taking its
-//     result: {} or kTimedOut / kCancelled (fibers and threads).
+//     result: {} or kTimedOut / kCancelled (fibers and threads);
+//     co_await handle.async_wait(WaitOptions) is the coroutine form.
 //   - detach(), or dropping the handle: the task runs on; if it fails, its
 //     exception is reported on stderr (Config::on_detached_failure).
 // A fiber can wait for a coroutine's handle and a coroutine for a fiber's.
@@ -26,6 +27,8 @@
 #include "runtime/core/wait_options.h"
 #include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
+#include "runtime/core/waker.h"
+#include "scheduler/park.h"
 
 namespace weft {
 
@@ -37,6 +40,25 @@ std::error_code wait_for_join(core::TaskHeader* task, const WaitOptions& options
 // False if the task finished meanwhile (resume at once).
 bool suspend_for_join(core::TaskHeader* task, core::JoinWaiter* waiter, std::coroutine_handle<> resume_at);
 [[noreturn]] void throw_invalid_handle();
+
+// co_await handle.async_wait(options): the coroutine form of wait().
+class JoinWaitAwaiter {
+ public:
+  JoinWaitAwaiter(core::TaskHeader* task, const WaitOptions& options) : task_(task), options_(options) {}
+  JoinWaitAwaiter(const JoinWaitAwaiter&) = delete;
+  ~JoinWaitAwaiter();  // only if the awaiting frame is destroyed while suspended here
+  bool await_ready() const;
+  bool await_suspend(std::coroutine_handle<> awaiting);
+  std::error_code await_resume();
+
+ private:
+  core::TaskHeader* task_;
+  WaitOptions options_;
+  core::JoinWaiter waiter_;
+  core::Waker spare_;  // the same wait's token, for the timer and stop callback
+  sched::CoroutineWait wait_;
+  bool registered_ = false;
+};
 }  // namespace detail
 
 template <class T>
@@ -75,6 +97,11 @@ class [[nodiscard]] JoinHandle {
   [[nodiscard]] std::error_code wait(const WaitOptions& options) {
     if (!task_) detail::throw_invalid_handle();
     return detail::wait_for_join(task_, options);
+  }
+  // The result stays in the handle: join or co_await it afterwards.
+  [[nodiscard]] detail::JoinWaitAwaiter async_wait(const WaitOptions& options) {
+    if (!task_) detail::throw_invalid_handle();
+    return detail::JoinWaitAwaiter(task_, options);
   }
 
   class Awaiter {

@@ -55,9 +55,11 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     return false;
   }
   if (options_.expired()) return false;
-  waker_ = core::Waker::for_task(self);
+  core::Waker w = core::Waker::for_task(self);
+  self_ = self;
+  token_ = w.token();
   suspended_ = true;
-  wait_.arm(self, waker_, options_, core::WaitReason::kSleep, h);
+  wait_.arm(self, w, options_, core::WaitReason::kSleep, h);
   return true;
 }
 
@@ -65,7 +67,7 @@ std::error_code SleepAwaiter::await_resume() {
   if (!suspended_) return result_;
   suspended_ = false;
   sched::WakeCause cause = wait_.disarm();
-  sched::spend_wait(waker_);
+  self_->spend_token(token_);
   return sleep_result(cause);
 }
 

@@ -24,6 +24,7 @@ struct Slot {
   std::mutex mu;
   uint32_t gen = 0;
   bool registered = false;
+  int epfd = -1;             // the epoll set it is registered in
   uint32_t seq[2] = {0, 0};  // readiness events seen, per Interest
   std::vector<core::Waker> waiters[2];
 };
@@ -106,7 +107,10 @@ bool EpollDriver::wait_ready(int fd, Interest interest, uint32_t seen, core::Wak
     ev.data.u64 = event_key(fd, s.gen);
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST) return false;  // retry: it will fail
     s.registered = true;
+    s.epfd = epfd_;
     registered_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard fds_lock(fds_mu_);
+    fds_.push_back(fd);
   }
   s.waiters[int(interest)].push_back(std::move(waker));
   return true;
@@ -132,6 +136,7 @@ void forget_fd(int fd) {
     std::lock_guard lock(s->mu);
     ++s->gen;
     s->registered = false;
+    s->epfd = -1;
     ++s->seq[0];
     ++s->seq[1];
     woken[0].swap(s->waiters[0]);
@@ -198,6 +203,31 @@ void EpollDriver::park(int64_t deadline_ns) {
     wait(&ts);
   }
   state_.exchange(kEmpty, std::memory_order_acquire);
+}
+
+void EpollDriver::shutdown() {
+  // Step 5: our epoll set goes away with us. Waiters on its fds are woken
+  // (the runtime then cancels them), so none is left holding its task.
+  std::vector<int> fds;
+  {
+    std::lock_guard lock(fds_mu_);
+    fds.swap(fds_);
+  }
+  for (int fd : fds) {
+    Slot* s = FdTable::get().find(fd);
+    if (s == nullptr) continue;
+    std::vector<core::Waker> woken[2];
+    {
+      std::lock_guard lock(s->mu);
+      if (s->epfd != epfd_) continue;  // closed since, maybe reused elsewhere
+      s->registered = false;
+      s->epfd = -1;
+      woken[0].swap(s->waiters[0]);
+      woken[1].swap(s->waiters[1]);
+    }
+    wake_all(woken[0]);
+    wake_all(woken[1]);
+  }
 }
 
 void EpollDriver::unpark() {

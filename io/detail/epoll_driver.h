@@ -15,10 +15,14 @@
 //      for an fd number since reused, is dropped.
 //   4. Parking and unpark() are as in uring_driver.h, with an eventfd in the
 //      epoll set.
+//   5. Shutdown (the worker thread has exited): the waiters on fds in this
+//      set are woken, so the runtime can cancel them.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
 #include "io/detail/op.h"
 #include "scheduler/driver.h"
@@ -35,6 +39,7 @@ class EpollDriver final : public sched::Driver {
   std::size_t poll() override;
   void unpark() override;
   bool notified() const override { return state_.load(std::memory_order_relaxed) == kNotified; }
+  void shutdown() override;
 
   // Step 1. `seen` is the sequence read before the syscall that said EAGAIN.
   // False: readiness arrived in between (retry now); `waker` is dropped.
@@ -51,6 +56,8 @@ class EpollDriver final : public sched::Driver {
   int eventfd_ = -1;
   std::atomic<uint32_t> state_{kEmpty};
   std::atomic<uint32_t> registered_{0};
+  std::mutex fds_mu_;
+  std::vector<int> fds_;  // registered here (duplicates possible); guarded by fds_mu_
 };
 
 // Step 3: called by every weft close. Wakes anyone still waiting on `fd`.

@@ -152,26 +152,36 @@ class IoAwaiter {
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    core::TaskHeader* self = core::this_thread().task;
-    waker_ = core::Waker::for_task(self);
-    if (!arm_(context_, waker_.clone())) return false;
+    self_ = core::this_thread().task;
+    // The awaiter keeps no Waker (no reference to its own task) while
+    // suspended: a frame that holds its own task alive could never be freed
+    // if the runtime cancels it at shutdown. The op, timer and stop callback
+    // hold the references.
+    core::Waker w = core::Waker::for_task(self_);
+    token_ = w.token();
+    if (!arm_(context_, w.clone())) {
+      self_->spend_token(token_);
+      return false;
+    }
     armed_ = true;
-    wait_.arm(self, waker_, options_, core::WaitReason::kIo, h);
+    wait_.arm(self_, w, options_, core::WaitReason::kIo, h);
     return true;
   }
   WakeCause await_resume() {
-    WakeCause cause = armed_ ? wait_.disarm() : WakeCause::kWoken;
-    sched::spend_wait(waker_);
+    if (!armed_) return WakeCause::kWoken;
+    WakeCause cause = wait_.disarm();
+    self_->spend_token(token_);
     return cause;
   }
-  core::TaskHeader* task() const { return waker_.task(); }
-  uint32_t token() const { return waker_.token(); }
+  core::TaskHeader* task() const { return self_; }
+  uint32_t token() const { return token_; }
 
  private:
   Arm arm_;
   void* context_;
   WaitOptions options_;
-  core::Waker waker_;
+  core::TaskHeader* self_ = nullptr;
+  uint32_t token_ = 0;
   sched::CoroutineWait wait_;
   bool armed_ = false;
 };

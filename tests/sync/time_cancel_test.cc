@@ -94,6 +94,28 @@ TEST_P(TimeCancelTest, JoinWaitHonoursDeadline) {
   EXPECT_EQ(slow.join(), 3);
 }
 
+Task<int> coro_wait_for(JoinHandle<int>* slow, Event* go, std::stop_source* stop) {
+  std::stop_token tok = stop->get_token();
+  auto t = co_await slow->async_wait(WaitOptions::after(5ms));  // times out
+  if (t != Errc::kTimedOut) co_return -1;
+  auto c = co_await slow->async_wait(WaitOptions::cancel_on(tok));  // the test stops it
+  if (c != Errc::kCancelled) co_return -2;
+  go->set();
+  auto ok = co_await slow->async_wait(WaitOptions::after(10s));  // finishes
+  if (ok) co_return -3;
+  co_return co_await *slow;  // the result is still there
+}
+
+TEST_P(TimeCancelTest, CoroutineJoinWaitHonoursDeadlineAndStop) {
+  Event go;
+  std::stop_source stop;
+  auto slow = rt().spawn_fiber([&] { go.wait(); return 3; });
+  auto waiter = rt().spawn(coro_wait_for(&slow, &go, &stop));
+  std::this_thread::sleep_for(30ms);
+  stop.request_stop();
+  EXPECT_EQ(waiter.join(), 3);
+}
+
 // Deadline, stop and notify all aimed at the same instant: each wait ends
 // exactly once, and a value handed over is never lost.
 TEST_P(TimeCancelTest, DeadlineCancelAndNotifyRace) {
