@@ -5,6 +5,7 @@
 // it and hands the scheduler a DriverFactory.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -40,6 +41,29 @@ class Driver {
 };
 
 using DriverFactory = std::function<std::unique_ptr<Driver>(uint32_t worker_index)>;
+
+// The wake-up token a reactor's park() and unpark() share (the same states
+// as detail::WorkerParker): an unpark that comes before the park is kept,
+// and only an unpark that finds the owner asleep costs a syscall.
+class ParkToken {
+ public:
+  // Owner, before sleeping: false if an unpark is pending (do not sleep).
+  bool begin_park() {
+    // acquire: pairs with notify()'s release, so work pushed before the
+    // unpark is visible after we wake.
+    if (state_.exchange(kParked, std::memory_order_acquire) != kNotified) return true;
+    state_.store(kEmpty, std::memory_order_relaxed);
+    return false;
+  }
+  void end_park() { state_.exchange(kEmpty, std::memory_order_acquire); }
+  // Any thread: true if the owner is asleep and must be kicked.
+  bool notify() { return state_.exchange(kNotified, std::memory_order_release) == kParked; }
+  bool notified() const { return state_.load(std::memory_order_relaxed) == kNotified; }
+
+ private:
+  static constexpr uint32_t kEmpty = 0, kParked = 1, kNotified = 2;
+  std::atomic<uint32_t> state_{kEmpty};
+};
 
 // No I/O: parks on a futex.
 class FutexDriver final : public Driver {

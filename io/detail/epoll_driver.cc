@@ -187,9 +187,7 @@ std::size_t EpollDriver::poll() {
 }
 
 void EpollDriver::park(int64_t deadline_ns) {
-  // acquire: pairs with unpark()'s release.
-  if (state_.exchange(kParked, std::memory_order_acquire) == kNotified) {
-    state_.store(kEmpty, std::memory_order_relaxed);
+  if (!token_.begin_park()) {  // an unpark came first
     poll();
     return;
   }
@@ -202,7 +200,7 @@ void EpollDriver::park(int64_t deadline_ns) {
     timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
     wait(&ts);
   }
-  state_.exchange(kEmpty, std::memory_order_acquire);
+  token_.end_park();
 }
 
 void EpollDriver::shutdown() {
@@ -231,7 +229,7 @@ void EpollDriver::shutdown() {
 }
 
 void EpollDriver::unpark() {
-  if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
+  if (token_.notify()) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(eventfd_, &one, sizeof(one));
   }

@@ -38,7 +38,7 @@ class EpollDriver final : public sched::Driver {
   void park(int64_t deadline_ns) override;
   std::size_t poll() override;
   void unpark() override;
-  bool notified() const override { return state_.load(std::memory_order_relaxed) == kNotified; }
+  bool notified() const override { return token_.notified(); }
   void shutdown() override;
 
   // Step 1. `seen` is the sequence read before the syscall that said EAGAIN.
@@ -49,12 +49,11 @@ class EpollDriver final : public sched::Driver {
   static uint32_t ready_seq(int fd, Interest interest);
 
  private:
-  static constexpr uint32_t kEmpty = 0, kParked = 1, kNotified = 2;
   std::size_t wait(const struct timespec* timeout);
 
   int epfd_ = -1;
   int eventfd_ = -1;
-  std::atomic<uint32_t> state_{kEmpty};
+  sched::ParkToken token_;
   std::atomic<uint32_t> registered_{0};
   std::mutex fds_mu_;
   std::vector<int> fds_;  // registered here (duplicates possible); guarded by fds_mu_

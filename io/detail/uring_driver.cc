@@ -228,9 +228,7 @@ std::size_t UringDriver::poll() {
 
 void UringDriver::park(int64_t deadline_ns) {
   enable_on_owner();
-  // acquire: pairs with unpark()'s release (work pushed before it is visible).
-  if (state_.exchange(kParked, std::memory_order_acquire) == kNotified) {
-    state_.store(kEmpty, std::memory_order_relaxed);
+  if (!token_.begin_park()) {  // an unpark came first
     poll();
     return;
   }
@@ -245,13 +243,13 @@ void UringDriver::park(int64_t deadline_ns) {
   } else {
     io_uring_submit_and_get_events(&ring_);
   }
-  state_.exchange(kEmpty, std::memory_order_acquire);
+  token_.end_park();
   submit_cancels();  // a cancel that woke us: submit it now, not next time
   reap();
 }
 
 void UringDriver::unpark() {
-  if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
+  if (token_.notify()) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(eventfd_, &one, sizeof(one));
   }

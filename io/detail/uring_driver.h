@@ -13,7 +13,7 @@
 //      CQE is reaped leaves that queue first (under the same mutex), so a
 //      cancel can never hit a later Op at the same address. The waiter
 //      always waits for the Op's own CQE: its buffers stay alive until then.
-//   4. Parking: state_ goes kEmpty -> kParked, then io_uring_enter waits for
+//   4. Parking (sched::ParkToken): kEmpty -> kParked, then io_uring_enter waits for
 //      one CQE or the worker's next timer. unpark() sets kNotified and, if
 //      the owner was parked, writes the eventfd that a READ on the ring waits
 //      for.
@@ -45,7 +45,7 @@ class UringDriver final : public sched::Driver {
   void park(int64_t deadline_ns) override;
   std::size_t poll() override;
   void unpark() override;
-  bool notified() const override { return state_.load(std::memory_order_relaxed) == kNotified; }
+  bool notified() const override { return token_.notified(); }
   void shutdown() override;
 
   // ---- owner thread ----
@@ -58,7 +58,6 @@ class UringDriver final : public sched::Driver {
   static bool supported(std::error_code* why);
 
  private:
-  static constexpr uint32_t kEmpty = 0, kParked = 1, kNotified = 2;
   static constexpr uint64_t kWakeTag = 1, kCancelTag = 2;
   void enable_on_owner();
   io_uring_sqe* get_sqe();
@@ -77,7 +76,7 @@ class UringDriver final : public sched::Driver {
   bool wake_armed_ = false;
   int eventfd_ = -1;
   uint64_t wake_buf_ = 0;
-  std::atomic<uint32_t> state_{kEmpty};
+  sched::ParkToken token_;
   Op* inflight_ = nullptr;  // owner-only intrusive list
   std::size_t inflight_count_ = 0;
   std::mutex cancel_mu_;
