@@ -199,7 +199,8 @@ def draw_chart(rows, outdir, meta, gnuplot):
     for w in workloads:
         with open(os.path.join(outdir, "chart_%s.dat" % w), "w") as f:
             for i, r in enumerate(x for x in rows if x["workload"] == w and x["median_ns"]):
-                f.write('%d "%s" %g %g %g\n' % (i, r["model"] + ("*" if r["capped"] else ""),
+                label = r["model"].replace("coroutine", "coro").replace("process", "proc")  # fits unrotated
+                f.write('%d "%s" %g %g %g\n' % (i, label + ("*" if r["capped"] else ""),
                                                r["median_ns"] / 1e3, r["min_ns"] / 1e3, r["max_ns"] / 1e3))
     cols = min(3, len(workloads))
     nrows = (len(workloads) + cols - 1) // cols
@@ -208,7 +209,7 @@ def draw_chart(rows, outdir, meta, gnuplot):
     script = ['set terminal svg size %d,%d dynamic font "sans,11"' % (460 * cols, 380 * nrows + 40),
               'set output "%s"' % svg, 'set multiplot layout %d,%d title "%s"' % (nrows, cols, title.replace('"', "'")),
               "set logscale y", "set style fill solid 0.6", "set boxwidth 0.7", "set grid ytics",
-              "set xtics rotate by -35", 'set ylabel "microseconds per unit (median)"', "unset key"]
+              "set xtics nomirror font \",10\"", 'set ylabel "microseconds per unit (median)"', "unset key"]
     for w in workloads:
         dat = os.path.join(outdir, "chart_%s.dat" % w)
         script.append('set title "%s: %s"' % (w, WORKLOADS[w][2]))

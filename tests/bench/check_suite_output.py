@@ -63,7 +63,7 @@ def main():
     if not svg.tag.endswith("svg"):
         fail("chart.svg is not an SVG document")
     text = " ".join("".join(t.itertext()) for t in svg.iter() if t.tag.endswith("text"))
-    for name in WORKLOADS | {"fiber-2", "coroutine-1", "process"}:
+    for name in WORKLOADS | {"fiber-2", "coro-1", "proc"}:
         if name not in text:
             fail("chart lacks the label %r" % name)
 
