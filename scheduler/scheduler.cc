@@ -221,16 +221,39 @@ void Scheduler::cancel_remaining() {
 }
 
 void Scheduler::cancel_task(TaskHeader* task) {
+  // A task that has parked (it is, or was, in the registry) has started.
+  const bool has_parked = task->registered;
   task->registered = false;
   auto* fiber = task->kind() == core::TaskKind::kFiber ? static_cast<core::FiberBase*>(task) : nullptr;
   task->cancel_requested.store(true, std::memory_order_relaxed);
   if (fiber != nullptr && fiber->started()) {
     cancel_fiber(task);
+  } else if (fiber == nullptr && has_parked && cancel_coroutine(task)) {
+    return;
   } else {
     *task->failure() = std::make_exception_ptr(core::TaskCancelled());
     task->transition_to_running_for_cancel();
     finish_task(task, nullptr);
   }
+}
+
+bool Scheduler::cancel_coroutine(TaskHeader* task) {
+  // Resumed where it parked, with cancel_requested set: its awaiter takes
+  // its Waiter off the primitive and throws TaskCancelled, and the frame
+  // unwinds. Merely dropping our reference would not free it: a parked
+  // coroutine's Waiter holds a reference to its own task.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    task->transition_to_running_for_cancel();
+    core::this_thread() = core::ThreadState{task, nullptr, this, nullptr};
+    task->suspend_reason = core::SuspendReason::kNone;
+    task->resume_point.resume();
+    core::this_thread().task = nullptr;
+    if (task->suspend_reason == core::SuspendReason::kExit) {
+      finish_task(task, nullptr);
+      return true;
+    }
+  }
+  return false;  // it keeps waiting: finish it the old way (its frame may leak)
 }
 
 void Scheduler::cancel_fiber(TaskHeader* task) {

@@ -10,12 +10,12 @@
 //      of their loop and in park) and unpark every worker.
 //   3. Join the worker threads. No task runs after this point.
 //   4. kCancel: take every task still queued (drained from every queue) or
-//      blocked (the registry, which a task joins at its first park). One that never started, or
-//      a coroutine, is finished with TaskCancelled (dropping the scheduler's
-//      reference destroys its frame, running its destructors, once nobody
-//      holds its JoinHandle). A started fiber is resumed on this thread with
-//      cancel_requested set, so its blocking call throws TaskCancelled and its
-//      stack unwinds.
+//      blocked (the registry, which a task joins at its first park). One that
+//      never started is finished with TaskCancelled (dropping the scheduler's
+//      reference destroys its frame once nobody holds its JoinHandle). A
+//      started fiber, or a coroutine that has parked, is resumed on this
+//      thread with cancel_requested set, so its wait throws TaskCancelled and
+//      its stack or frame unwinds.
 //   5. Queues are dropped; every stack returns to the pool, which unmaps it.
 #pragma once
 
@@ -96,6 +96,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   void cancel_remaining();
   void cancel_task(core::TaskHeader* task);
   void cancel_fiber(core::TaskHeader* task);
+  bool cancel_coroutine(core::TaskHeader* task);
   uint32_t home_for_spawn();
 
   const Config config_;

@@ -88,6 +88,38 @@ TEST_P(Shutdown, CancelPolicyUnwindsEverything) {
   EXPECT_EQ(core::StackPool::mapped_stacks(), stacks);
 }
 
+// Coroutines blocked on weft primitives when a kCancel runtime goes away are
+// resumed with TaskCancelled: their frames unwind (locals destroyed, LSan
+// finds no frame left) although their Waiters still point at the task.
+TEST_P(Shutdown, CancelUnwindsCoroutinesBlockedOnPrimitives) {
+  std::atomic<int> live{0};
+  Channel<int> ch(0);  // outlives the runtime, as primitives often do
+  Mutex mu;
+  mu.lock();
+  {
+    Config c;
+    c.workers = GetParam();
+    c.shutdown = ShutdownPolicy::kCancel;
+    Runtime rt{c};
+    for (int i = 0; i < 3; ++i) {
+      rt.spawn([](std::atomic<int>* live, Channel<int>* ch) -> Task<void> {
+        Counted guard(live);
+        (void)co_await ch->async_recv();
+      }(&live, &ch)).detach();
+      rt.spawn([](std::atomic<int>* live, Mutex* mu) -> Task<void> {
+        Counted guard(live);
+        co_await mu->async_lock();
+        mu->unlock();
+      }(&live, &mu)).detach();
+    }
+    while (live.load() < 6) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(live.load(), 0) << "a blocked coroutine's locals were not destroyed";
+  mu.unlock();
+  EXPECT_EQ(ch.try_send(1), Errc::kWouldBlock) << "a cancelled receiver is still queued";
+}
+
 TEST_P(Shutdown, SpawnAfterShutdownThrows) {
   std::optional<Runtime::Handle> h;
   {
