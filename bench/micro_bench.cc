@@ -11,6 +11,8 @@
 
 #include "runtime/core/context.h"
 #include "runtime/core/stack.h"
+#include "scheduler/inject_queue.h"
+#include "scheduler/run_queue.h"
 #include "weft/io/detail/perform.h"
 #include "weft/weft.h"
 
@@ -236,6 +238,34 @@ void BM_TimerAddFire(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10000);
 }
 BENCHMARK(BM_TimerAddFire)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One steal of half a queue (RunQueue::Steal::steal_into), single-threaded:
+// the victim is refilled with 128 tasks, the thief takes 64 and drains them.
+// Time per stolen task.
+struct FakeTask : core::TaskHeader {
+  FakeTask() : core::TaskHeader(core::TaskKind::kCoroutine) {}
+};
+
+void BM_StealHalf(benchmark::State& state) {
+  sched::RunQueue victim, thief;
+  sched::InjectQueue inject;
+  auto vl = victim.local();
+  auto tl = thief.local();
+  std::vector<FakeTask> tasks(128);
+  uint64_t stolen = 0;
+  for (auto _ : state) {
+    for (auto& t : tasks) vl.push(&t, inject);
+    core::TaskHeader* got = victim.steal().steal_into(tl);
+    benchmark::DoNotOptimize(got);
+    stolen += 1 + tl.len();
+    while (tl.pop()) {
+    }
+    while (vl.pop()) {
+    }
+  }
+  state.SetItemsProcessed(int64_t(stolen));
+}
+BENCHMARK(BM_StealHalf);
 
 // One io_uring NOP round trip from a fiber on one worker: submit, the
 // worker flushes when it runs out of tasks, the CQE wakes the fiber. Items

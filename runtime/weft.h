@@ -1,6 +1,7 @@
 // Everything public in weft.
 #pragma once
 
+#include "runtime/blocking.h"
 #include "runtime/config.h"
 #include "runtime/join_handle.h"
 #include "runtime/runtime.h"

@@ -1,6 +1,8 @@
 // Everything a runtime can be tuned with, in one place.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstddef>
 
@@ -42,6 +44,11 @@ struct Config {
   // without burning a core when the runtime is really idle (see README).
   std::chrono::microseconds spin_before_park{50};
   IoBackend io = IoBackend::kAuto;
+  // A task that runs longer than this without yielding is reported on stderr
+  // with a backtrace of its worker (scheduler/monitor.h); 0 turns the
+  // monitor off. The report is made by a signal to the worker's thread.
+  std::chrono::milliseconds stall_threshold{100};
+  int monitor_signal = SIGURG;  // rarely used by applications (Go uses it too)
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;
   ShutdownPolicy shutdown = ShutdownPolicy::kWait;
   // Test mode: every time a task is queued again it goes to a different

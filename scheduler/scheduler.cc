@@ -52,6 +52,8 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     workers_.push_back(std::make_unique<Worker>(*this, i, std::move(driver)));
   }
   for (auto& w : workers_) w->start();
+  if (config_.stall_threshold.count() > 0)
+    monitor_ = std::make_unique<Monitor>(*this, config_.stall_threshold, config_.monitor_signal);
 }
 
 Scheduler::~Scheduler() { shutdown(); }
@@ -189,6 +191,7 @@ void Scheduler::shutdown() {
     std::abort();
   }
   if (config_.shutdown == ShutdownPolicy::kWait) wait_for_tasks();
+  monitor_.reset();  // before the workers exit: it signals their threads
   shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
   for (auto& w : workers_) w->unpark();
   for (auto& w : workers_) w->join();

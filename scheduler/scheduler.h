@@ -31,6 +31,7 @@
 #include "scheduler/events.h"
 #include "scheduler/idle.h"
 #include "scheduler/inject_queue.h"
+#include "scheduler/monitor.h"
 #include "scheduler/spawn_options.h"
 #include "scheduler/task_registry.h"
 
@@ -101,6 +102,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   const Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Monitor> monitor_;  // none when Config::stall_threshold is 0
   InjectQueue inject_;
   Idle idle_;
   core::StackPool stacks_;

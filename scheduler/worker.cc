@@ -30,6 +30,8 @@ Worker::Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> dri
 
 void Worker::start() { thread_ = std::thread([this] { run(); }); }
 
+void Worker::signal_thread(int signal) { pthread_kill(thread_.native_handle(), signal); }
+
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -178,7 +180,10 @@ void Worker::run_task(TaskHeader* task) {
   if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
   task->last_worker = static_cast<uint16_t>(index_);
   scheduler_.emit(EventKind::kRun, task, index_);
+  // Relaxed: the monitor only compares values over milliseconds (monitor.h).
+  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   resume(task);
+  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   after_suspend(task);
 }
 

@@ -46,6 +46,11 @@ class Worker {
   TimerQueue& timers() { return timers_; }
   Driver& driver() { return *driver_; }
 
+  // ---- the monitor (monitor.h) ----
+  // Odd while a task runs; bumped before and after each run.
+  uint64_t run_seq() const { return run_seq_.load(std::memory_order_relaxed); }
+  void signal_thread(int signal);
+
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void drop_timers() { timers_.clear(); }
@@ -93,6 +98,7 @@ class Worker {
   core::TaskHeader* lifo_ = nullptr;
   uint32_t lifo_polls_ = 0;
   uint64_t tick_ = 0;
+  std::atomic<uint64_t> run_seq_{0};  // written by the owner, read by the monitor
   bool searching_ = false;
   std::minstd_rand rng_;
   // Tasks that may run only here: an owner-only FIFO, fed by the remote

@@ -234,6 +234,8 @@ def parse_args(argv):
                     help="comma-separated: process,thread,pool,coroutine,fiber")
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated: " + ",".join(WORKLOADS))
     ap.add_argument("--scale", type=float, default=None, help="multiply every standard size by this")
+    ap.add_argument("--size", action="append", default=[], metavar="WORKLOAD=N",
+                    help="this size for one workload (repeatable; wins over --scale)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per cell (default 5, --quick 3)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="threads for the N-worker variants and the pool (default: CPUs)")
@@ -244,15 +246,23 @@ def parse_args(argv):
     models = [m for m in a.models.split(",") if m]
     bad = [m for m in models if m not in ("process", "thread", "pool", "coroutine", "fiber")]
     bad += [w for w in a.workloads.split(",") if w and w not in WORKLOADS]
+    sizes = {}
+    for item in a.size:
+        name, _, value = item.partition("=")
+        if name not in WORKLOADS or not value.isdigit() or int(value) < 1:
+            bad.append("--size " + item)
+        else:
+            sizes[name] = int(value)
     if bad or not models:
         ap.print_usage(sys.stderr)
-        sys.stderr.write("%s: unknown model or workload: %s\n" % (ap.prog, ", ".join(bad) or "(none given)"))
+        sys.stderr.write("%s: unknown model, workload or size: %s\n" % (ap.prog, ", ".join(bad) or "(none given)"))
         sys.exit(2)
     if (a.scale is not None and a.scale <= 0) or (a.reps is not None and not 1 <= a.reps <= 100) or a.workers < 1:
         ap.print_usage(sys.stderr)
         sys.stderr.write("%s: --scale must be > 0, --reps 1..100, --workers >= 1\n" % ap.prog)
         sys.exit(2)
     a.models = models
+    a.sizes = sizes
     a.workloads = [w for w in a.workloads.split(",") if w]
     a.scale = a.scale if a.scale is not None else (0.1 if a.quick else 1.0)
     a.reps = a.reps or (3 if a.quick else 5)
@@ -279,7 +289,7 @@ def main(argv):
     progress = Progress(len(cells), a.no_progress)
     rows = []
     for workload, (model, label, workers) in cells:
-        requested = max(2, int(WORKLOADS[workload][0] * a.scale))
+        requested = a.sizes.get(workload) or max(2, int(WORKLOADS[workload][0] * a.scale))
         progress.show("%s x %s (%d %ss, %d reps)" % (workload, label, requested, WORKLOADS[workload][1], a.reps))
         rows.append(run_cell(binary, model, label, workers, workload, requested, a.reps, a.timeout))
         progress.done += 1

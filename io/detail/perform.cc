@@ -111,7 +111,18 @@ Outcome run_on_ring(UringDriver& ring, const OpSpec& spec, const WaitOptions& op
   return {op.result(), cause};
 }
 
+// A send usually finds room in the socket buffer: one plain non-blocking
+// syscall then beats a trip through the ring (submit, park, reap, wake), as
+// in Seastar. Only EAGAIN goes to the ring.
+bool send_directly(const OpSpec& spec, int* res) {
+  if (spec.kind != OpKind::kSend && spec.kind != OpKind::kSendMsg) return false;
+  bool started = false;
+  *res = try_syscall(spec, started);
+  return *res != -EAGAIN;
+}
+
 Result<int> perform_uring(const OpSpec& spec, const WaitOptions& options) {
+  if (int r; send_directly(spec, &r)) return finish(r, WakeCause::kWoken);
   Outcome o = run_on_ring(static_cast<UringDriver&>(*current_driver()), spec, options);
   // A non-blocking fd (or a connect in progress): wait for readiness, then
   // finish the operation with a plain syscall.
@@ -228,6 +239,7 @@ core::Task<Outcome> async_run_on_ring(OpSpec spec, WaitOptions options) {
 }
 
 core::Task<Result<int>> async_perform_uring(OpSpec spec, WaitOptions options) {
+  if (int r; send_directly(spec, &r)) co_return finish(r, WakeCause::kWoken);
   Outcome o = co_await async_run_on_ring(spec, options);
   bool started = true;
   while (needs_readiness(spec, o.res) && o.cause == WakeCause::kWoken) {

@@ -20,8 +20,8 @@ def fail(msg):
 
 def main():
     suite, cell, out = sys.argv[1:4]
-    cmd = [sys.executable, suite, "--scale", "0.001", "--reps", "2", "--workers", "2", "--out", out,
-           "--cell-binary", cell, "--no-progress"]
+    cmd = [sys.executable, suite, "--quick", "--scale", "0.001", "--size", "echo=40", "--reps", "2", "--workers", "2",
+           "--out", out, "--cell-binary", cell, "--no-progress"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     print(p.stdout)
     if p.returncode != 0:
@@ -67,10 +67,13 @@ def main():
         if name not in text:
             fail("chart lacks the label %r" % name)
 
-    bad = subprocess.run([sys.executable, suite, "--models", "goroutine", "--cell-binary", cell],
-                         capture_output=True, text=True)
-    if bad.returncode == 0 or "usage" not in bad.stderr:
-        fail("a bad flag must print usage and exit non-zero")
+    echo = [r for r in rows if r["workload"] == "echo" and r["model"] == "coroutine-1"][0]
+    if int(echo["requested_size"]) != 40:
+        fail("--size echo=40 was not honoured")
+    for flags in (["--models", "goroutine"], ["--size", "echo=0"], ["--frobnicate"], ["--reps", "0"]):
+        bad = subprocess.run([sys.executable, suite] + flags + ["--cell-binary", cell], capture_output=True, text=True)
+        if bad.returncode == 0 or "usage" not in bad.stderr:
+            fail("bad flags %s must print usage and exit non-zero" % flags)
     print("suite output checked: %d cells" % len(rows))
 
 

@@ -133,6 +133,36 @@ TEST_P(TcpTest, CoroutineServerEchoesCoroutineClients) {
   EXPECT_EQ(server.join(), 8);
 }
 
+// Every requeue moves the task to another worker (Config::force_migration):
+// a completion reaped by the worker that submitted still reaches a task
+// that now runs elsewhere, and cancels go to the submitting ring.
+TEST_P(TcpTest, TasksThatMigrateAfterSubmittingGetTheirCompletions) {
+  Config cfg;
+  cfg.io = std::get<0>(GetParam());
+  cfg.workers = std::max<std::size_t>(2, std::get<1>(GetParam()));
+  cfg.force_migration = true;
+  Runtime local{cfg};
+  TcpListener l = listen();
+  auto server = local.spawn(coro_server(&l, 6));
+  std::vector<JoinHandle<bool>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(local.spawn(coro_client(port_, 3000 + i)));
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(local.spawn_fiber([this, i] {
+      auto c = TcpStream::connect(addr());
+      if (!c) return false;
+      auto data = pattern(7000 + i);
+      std::vector<char> back(data.size());
+      char b;
+      // A timed-out read on the way: its cancel must reach the right ring.
+      if (c->read(&b, 1, WaitOptions::after(2ms)).error() != Errc::kTimedOut) return false;
+      return c->write_all(data.data(), data.size()).ok() && c->read_exact(back.data(), back.size()).ok() &&
+             back == data;
+    }));
+  }
+  for (auto& h : clients) EXPECT_TRUE(h.join());
+  EXPECT_EQ(server.join(), 6);
+}
+
 TEST_P(TcpTest, EndOfStreamIsAZeroRead) {
   TcpListener l = listen();
   auto [c, s] = pair(l);
