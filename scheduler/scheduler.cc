@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <exception>
+#include <thread>
 #include <vector>
 
 #include "runtime/core/detail/futex.h"
@@ -89,6 +90,17 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
 
 void Scheduler::schedule(TaskHeader* task) {
   Worker* here = current_worker();
+  // A wake from outside the workers (a plain thread, a blocking-pool thread,
+  // another runtime) may still be unparking a worker after the task it
+  // pushed has run and been joined: shutdown waits for it (step 3).
+  // acq_rel / release: pair with wait_for_outside_wakes()'s acquire.
+  if (here == nullptr) outside_wakes_.fetch_add(1, std::memory_order_acq_rel);
+  struct Done {
+    std::atomic<uint32_t>* n;
+    ~Done() {
+      if (n) n->fetch_sub(1, std::memory_order_release);
+    }
+  } done{here == nullptr ? &outside_wakes_ : nullptr};
   if (config_.force_migration && num_workers() > 1) {
     push_to_worker((task->last_worker + 1u) % num_workers(), task);
   } else if (task->pinned && !(here && here->index() == task->home_worker)) {
@@ -170,6 +182,10 @@ void Scheduler::finish_task(TaskHeader* task, Worker* here) {
   }
 }
 
+void Scheduler::wait_for_outside_wakes() {
+  while (outside_wakes_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+
 void Scheduler::wait_for_tasks() {
   // seq_cst: either a finishing task sees the flag and adds the shards up, or
   // we see its decrement in our own sum. The timeout covers a sum read while
@@ -195,6 +211,7 @@ void Scheduler::shutdown() {
   shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
   for (auto& w : workers_) w->unpark();
   for (auto& w : workers_) w->join();
+  wait_for_outside_wakes();
   for (auto& w : workers_) w->driver().shutdown();
   cancel_remaining();
   // Pending timers hold references to their tasks: drop them last, once

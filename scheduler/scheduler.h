@@ -8,7 +8,9 @@
 //      10 ms, in case it read one shard mid-update.
 //   2. Set the shutdown flag (release; workers read it with acquire at the top
 //      of their loop and in park) and unpark every worker.
-//   3. Join the worker threads. No task runs after this point.
+//   3. Join the worker threads. No task runs after this point. Then wait for
+//      wakes still in flight from outside threads (schedule() counts them):
+//      such a wake may unpark a worker after its task was already joined.
 //   4. kCancel: take every task still queued (drained from every queue) or
 //      blocked (the registry, which a task joins at its first park). One that
 //      never started is finished with TaskCancelled (dropping the scheduler's
@@ -94,6 +96,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
  private:
   void wait_for_tasks();
+  void wait_for_outside_wakes();
   void cancel_remaining();
   void cancel_task(core::TaskHeader* task);
   void cancel_fiber(core::TaskHeader* task);
@@ -124,6 +127,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   void add_live(Worker* here, int64_t delta);
   std::atomic<uint32_t> next_home_{0};
   std::atomic<bool> shutdown_{false};
+  std::atomic<uint32_t> outside_wakes_{0};
   std::atomic<uint32_t> spinners_{0};
   uint32_t max_spinners_ = 1;
   bool stopped_ = false;
