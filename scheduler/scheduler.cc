@@ -41,7 +41,7 @@ Config resolve(Config c) {
 Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     : config_(resolve(config)),
       idle_(static_cast<uint32_t>(config_.workers)),
-      stacks_(config_.stack_size),
+      stacks_(config_.stack_size, config_.stack_cache),
       registry_(config_.workers + 1),
       live_(new LiveShard[config_.workers + 1]) {
   core::install_stack_overflow_handler();
