@@ -179,6 +179,7 @@ void Worker::run_task(TaskHeader* task) {
   if (searching_) end_search();
   if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
   task->last_worker = static_cast<uint16_t>(index_);
+  task->budget = core::TaskHeader::kBudget;
   scheduler_.emit(EventKind::kRun, task, index_);
   // Relaxed: the monitor only compares values over milliseconds (monitor.h).
   run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

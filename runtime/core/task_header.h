@@ -142,6 +142,11 @@ class TaskHeader {
   uint16_t last_worker = 0;
   uint16_t registry_shard = 0;
   bool registered = false;  // in the scheduler's registry (from its first park)
+  // Coroutines' cooperative budget: weft operations that completed without
+  // suspending, left before the next one yields anyway (Tokio's budget).
+  // Reset by the worker each time the task is run.
+  uint8_t budget = kBudget;
+  static constexpr uint8_t kBudget = 128;
   TaskAttachment* attachment = nullptr;   // owned; deleted when the task finishes
   uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
   uint64_t last_run_at_ns = 0;

@@ -177,3 +177,45 @@ TEST_P(ChannelTest, SelectOnClosedChannelCompletesWithClosed) {
 
 }  // namespace
 }  // namespace weft
+
+namespace weft {
+namespace {
+
+// The cooperative budget: a coroutine whose channel operations never need
+// to wait still lets the other tasks of its worker run (every
+// TaskHeader::kBudget operations it yields).
+Task<long> drain_ready_channel(Channel<int>* ch, int n, std::atomic<long>* other_ran, std::atomic<bool>* done) {
+  for (int i = 0; i < n; ++i) {
+    if (!co_await ch->async_recv()) co_return -1;
+  }
+  long seen = other_ran->load();
+  *done = true;
+  co_return seen;
+}
+
+Task<void> count_until(std::atomic<long>* counter, std::atomic<bool>* done) {
+  while (!done->load()) {
+    counter->fetch_add(1);
+    co_await yield_now();
+  }
+}
+
+TEST(ChannelBudget, AlwaysReadyCoroutineStillYields) {
+  Runtime rt{Config{.workers = 1}};
+  constexpr int kN = 10000;
+  Channel<int> ch(kN);
+  for (int i = 0; i < kN; ++i) ASSERT_FALSE(ch.try_send(int(i)));
+  std::atomic<long> other{0};
+  std::atomic<bool> done{false};
+  auto seen = rt.block_on([&] {
+    auto b = spawn(count_until(&other, &done));
+    auto a = spawn(drain_ready_channel(&ch, kN, &other, &done));
+    long s = a.join();
+    b.join();
+    return s;
+  });
+  EXPECT_GE(seen, kN / core::TaskHeader::kBudget / 2) << "the draining coroutine never let the other run";
+}
+
+}  // namespace
+}  // namespace weft

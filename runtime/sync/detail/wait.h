@@ -112,7 +112,13 @@ class OpAwaiter {
     }
     if (t != Try::kWait || result_) {
       op_.lock().unlock();
-      return false;
+      // Done without waiting. A coroutine that never waits would never let
+      // the other tasks of its worker run: past its budget it yields here
+      // (the result is already in result_).
+      if (--self->budget != 0) return false;
+      self->resume_point = h;
+      self->suspend_reason = core::SuspendReason::kYield;
+      return true;
     }
     w_.waker = core::Waker::for_task(self);
     self_ = self;
