@@ -5,13 +5,14 @@
 // it and hands the scheduler a DriverFactory.
 #pragma once
 
-#include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 
-#include "scheduler/detail/worker_parker.h"
+#include "runtime/core/detail/futex.h"
+#include "scheduler/detail/park_token.h"
 
 namespace weft::sched {
 
@@ -42,40 +43,28 @@ class Driver {
 
 using DriverFactory = std::function<std::unique_ptr<Driver>(uint32_t worker_index)>;
 
-// The wake-up token a reactor's park() and unpark() share (the same states
-// as detail::WorkerParker): an unpark that comes before the park is kept,
-// and only an unpark that finds the owner asleep costs a syscall.
-class ParkToken {
- public:
-  // Owner, before sleeping: false if an unpark is pending (do not sleep).
-  bool begin_park() {
-    // acquire: pairs with notify()'s release, so work pushed before the
-    // unpark is visible after we wake.
-    if (state_.exchange(kParked, std::memory_order_acquire) != kNotified) return true;
-    state_.store(kEmpty, std::memory_order_relaxed);
-    return false;
-  }
-  void end_park() { state_.exchange(kEmpty, std::memory_order_acquire); }
-  // Any thread: true if the owner is asleep and must be kicked.
-  bool notify() { return state_.exchange(kNotified, std::memory_order_release) == kParked; }
-  bool notified() const { return state_.load(std::memory_order_relaxed) == kNotified; }
-
- private:
-  static constexpr uint32_t kEmpty = 0, kParked = 1, kNotified = 2;
-  std::atomic<uint32_t> state_{kEmpty};
-};
-
-// No I/O: parks on a futex.
+// No I/O: parks on a futex on the token's own word.
 class FutexDriver final : public Driver {
  public:
   DriverKind kind() const override { return DriverKind::kFutex; }
-  void park(int64_t deadline_ns) override { parker_.park(deadline_ns); }
+  void park(int64_t deadline_ns) override {
+    if (!token_.begin_park()) return;
+    timespec left;
+    while (!token_.notified()) {  // a futex wake may be spurious: look again
+      const bool timed = deadline_ns != INT64_MAX;
+      if (timed && !detail::time_left(deadline_ns, &left)) break;
+      core::detail::futex_wait(token_.word(), detail::ParkToken::kParked, timed ? &left : nullptr);
+    }
+    token_.end_park();
+  }
   std::size_t poll() override { return 0; }
-  void unpark() override { parker_.unpark(); }
-  bool notified() const override { return parker_.notified(); }
+  void unpark() override {
+    if (token_.notify()) core::detail::futex_wake(token_.word(), 1);
+  }
+  bool notified() const override { return token_.notified(); }
 
  private:
-  detail::WorkerParker parker_;
+  detail::ParkToken token_;
 };
 
 }  // namespace weft::sched

@@ -1,6 +1,7 @@
 #include "scheduler/timer_queue.h"
 
-#include <time.h>
+#include "scheduler/detail/park_token.h"
+
 
 #include <algorithm>
 #include <climits>
@@ -22,11 +23,7 @@ struct TimerQueue::Entry {
   }
 };
 
-int64_t TimerQueue::now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // steady_clock's clock on Linux
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
+int64_t TimerQueue::now_ns() { return detail::monotonic_now_ns(); }
 
 void TimerQueue::release(Entry* e) {
   // acq_rel: the last owner sees the other's writes before freeing.

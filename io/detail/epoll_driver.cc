@@ -2,7 +2,6 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -194,11 +193,9 @@ void EpollDriver::park(int64_t deadline_ns) {
   if (deadline_ns == INT64_MAX) {
     wait(nullptr);
   } else {
-    timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t left = std::max<int64_t>(0, deadline_ns - (int64_t(now.tv_sec) * 1000000000 + now.tv_nsec));
-    timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
-    wait(&ts);
+    timespec left{0, 0};  // a passed deadline: just poll
+    sched::detail::time_left(deadline_ns, &left);
+    wait(&left);
   }
   token_.end_park();
 }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "io/detail/op.h"
+#include "scheduler/detail/park_token.h"
 #include "scheduler/driver.h"
 
 namespace weft::io::detail {
@@ -53,7 +54,7 @@ class EpollDriver final : public sched::Driver {
 
   int epfd_ = -1;
   int eventfd_ = -1;
-  sched::ParkToken token_;
+  sched::detail::ParkToken token_;
   std::atomic<uint32_t> registered_{0};
   std::mutex fds_mu_;
   std::vector<int> fds_;  // registered here (duplicates possible); guarded by fds_mu_

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,12 +27,6 @@ constexpr int kRequiredOps[] = {
     IORING_OP_SEND,    IORING_OP_ACCEPT,  IORING_OP_CONNECT,      IORING_OP_RECVMSG,
     IORING_OP_SENDMSG, IORING_OP_FSYNC,   IORING_OP_POLL_ADD,     IORING_OP_ASYNC_CANCEL,
 };
-
-int64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 // The first opcode weft needs that the kernel lacks, or -1.
 int missing_opcode(io_uring* ring) {
@@ -237,8 +230,8 @@ void UringDriver::park(int64_t deadline_ns) {
   io_uring_cqe* cqe = nullptr;
   if (deadline_ns == INT64_MAX) {
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, nullptr, nullptr);
-  } else if (int64_t left = deadline_ns - now_ns(); left > 0) {
-    __kernel_timespec ts{left / 1000000000, left % 1000000000};
+  } else if (timespec left; sched::detail::time_left(deadline_ns, &left)) {
+    __kernel_timespec ts{left.tv_sec, left.tv_nsec};
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
   } else {
     io_uring_submit_and_get_events(&ring_);

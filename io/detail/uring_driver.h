@@ -13,7 +13,7 @@
 //      CQE is reaped leaves that queue first (under the same mutex), so a
 //      cancel can never hit a later Op at the same address. The waiter
 //      always waits for the Op's own CQE: its buffers stay alive until then.
-//   4. Parking (sched::ParkToken): kEmpty -> kParked, then io_uring_enter waits for
+//   4. Parking (sched::detail::ParkToken): kEmpty -> kParked, then io_uring_enter waits for
 //      one CQE or the worker's next timer. unpark() sets kNotified and, if
 //      the owner was parked, writes the eventfd that a READ on the ring waits
 //      for.
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "io/detail/op.h"
+#include "scheduler/detail/park_token.h"
 #include "scheduler/driver.h"
 
 namespace weft::io::detail {
@@ -76,7 +77,7 @@ class UringDriver final : public sched::Driver {
   bool wake_armed_ = false;
   int eventfd_ = -1;
   uint64_t wake_buf_ = 0;
-  sched::ParkToken token_;
+  sched::detail::ParkToken token_;
   Op* inflight_ = nullptr;  // owner-only intrusive list
   std::size_t inflight_count_ = 0;
   std::mutex cancel_mu_;
