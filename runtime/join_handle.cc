@@ -90,14 +90,14 @@ bool JoinWaitAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
     throw std::logic_error("weft: co_await handle.async_wait() outside a weft coroutine task");
   if (self == task_) throw std::logic_error("weft: a task cannot wait for itself");
   if (self->cancel_requested.load(std::memory_order_seq_cst)) throw core::TaskCancelled();
-  waiter_.waker = core::Waker::for_task(self);
-  spare_ = waiter_.waker.clone();
+  core::Waker w = core::Waker::for_task(self);  // the timer and stop callback clone it
+  waiter_.waker = w.clone();
   if (!core::register_joiner(task_, &waiter_)) {  // finished meanwhile
     waiter_.waker = core::Waker();
     return false;
   }
   registered_ = true;
-  wait_.arm(self, spare_, options_, core::WaitReason::kJoin, awaiting);
+  wait_.arm(self, w, options_, core::WaitReason::kJoin, awaiting);
   return true;
 }
 
@@ -110,7 +110,7 @@ std::error_code JoinWaitAwaiter::await_resume() {
   registered_ = false;
   sched::WakeCause cause = wait_.disarm();
   const bool took_back = core::take_back_joiner(task_, &waiter_);
-  sched::spend_wait(spare_);
+  wait_.spend_token();
   if (!took_back) return {};  // the task finished and woke us: done
   switch (cause) {
     case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();

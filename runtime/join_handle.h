@@ -55,7 +55,6 @@ class JoinWaitAwaiter {
   core::TaskHeader* task_;
   WaitOptions options_;
   core::JoinWaiter waiter_;
-  core::Waker spare_;  // the same wait's token, for the timer and stop callback
   sched::CoroutineWait wait_;
   bool registered_ = false;
 };

@@ -56,8 +56,6 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   }
   if (options_.expired()) return false;
   core::Waker w = core::Waker::for_task(self);
-  self_ = self;
-  token_ = w.token();
   suspended_ = true;
   wait_.arm(self, w, options_, core::WaitReason::kSleep, h);
   return true;
@@ -67,7 +65,7 @@ std::error_code SleepAwaiter::await_resume() {
   if (!suspended_) return result_;
   suspended_ = false;
   sched::WakeCause cause = wait_.disarm();
-  self_->spend_token(token_);
+  wait_.spend_token();
   return sleep_result(cause);
 }
 

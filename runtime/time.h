@@ -35,8 +35,6 @@ class SleepAwaiter {
   WaitOptions options_;
   // No Waker kept while suspended (the timer holds the reference): a frame
   // that held its own task could never be freed if shutdown cancels it.
-  core::TaskHeader* self_ = nullptr;
-  uint32_t token_ = 0;
   sched::CoroutineWait wait_;
   std::error_code result_;
   bool done_ = false;

@@ -77,6 +77,7 @@ WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const 
 void CoroutineWait::arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options,
                         core::WaitReason reason, std::coroutine_handle<> resume_at) {
   self_ = self;
+  token_ = waker.token();
   options_ = options;
   // Clone only when needed: each clone is two atomic operations.
   if (options.has_deadline()) timer_ = arm_timer(options.deadline, waker.clone());

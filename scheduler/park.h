@@ -58,9 +58,15 @@ class CoroutineWait {
   void arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options, core::WaitReason reason,
            std::coroutine_handle<> resume_at);
   WakeCause disarm();
+  // Step 4: ends this wait's token (after disarm), so the Waker handed out
+  // can never end a later wait. The awaiter need keep no Waker of its own.
+  void spend_token() { self_->spend_token(token_); }
+  core::TaskHeader* task() const { return self_; }
+  uint32_t token() const { return token_; }
 
  private:
   core::TaskHeader* self_ = nullptr;
+  uint32_t token_ = 0;
   WaitOptions options_;
   TimerQueue::Timer timer_;
   std::optional<StopCallback> stop_;

@@ -163,36 +163,33 @@ class IoAwaiter {
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    self_ = core::this_thread().task;
+    core::TaskHeader* self = core::this_thread().task;
     // The awaiter keeps no Waker (no reference to its own task) while
     // suspended: a frame that holds its own task alive could never be freed
     // if the runtime cancels it at shutdown. The op, timer and stop callback
     // hold the references.
-    core::Waker w = core::Waker::for_task(self_);
-    token_ = w.token();
+    core::Waker w = core::Waker::for_task(self);
     if (!arm_(context_, w.clone())) {
-      self_->spend_token(token_);
+      self->spend_token(w.token());
       return false;
     }
     armed_ = true;
-    wait_.arm(self_, w, options_, core::WaitReason::kIo, h);
+    wait_.arm(self, w, options_, core::WaitReason::kIo, h);
     return true;
   }
   WakeCause await_resume() {
     if (!armed_) return WakeCause::kWoken;
     WakeCause cause = wait_.disarm();
-    self_->spend_token(token_);
+    wait_.spend_token();
     return cause;
   }
-  core::TaskHeader* task() const { return self_; }
-  uint32_t token() const { return token_; }
+  core::TaskHeader* task() const { return wait_.task(); }
+  uint32_t token() const { return wait_.token(); }
 
  private:
   Arm arm_;
   void* context_;
   WaitOptions options_;
-  core::TaskHeader* self_ = nullptr;
-  uint32_t token_ = 0;
   sched::CoroutineWait wait_;
   bool armed_ = false;
 };

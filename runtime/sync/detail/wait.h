@@ -121,8 +121,6 @@ class OpAwaiter {
       return true;
     }
     w_.waker = core::Waker::for_task(self);
-    self_ = self;
-    token_ = w_.waker.token();
     // Armed from w_.waker while the lock still keeps it ours (after unlock
     // the other side may move it out); no spare clone on this hot path.
     wait_.arm(self, w_.waker, options_, Op::kReason, h);
@@ -143,7 +141,7 @@ class OpAwaiter {
     }
     if (w_.linked) op_.dequeue(w_);
     op_.lock().unlock();
-    self_->spend_token(token_);
+    wait_.spend_token();
     // Coroutine waiters are always handed what they wait for (kMayRetry is
     // for blocking waiters), so kWoken without an outcome cannot happen;
     // report it as a cancellation rather than pretend success.
@@ -159,8 +157,6 @@ class OpAwaiter {
  private:
   enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
   WaitOptions options_;
-  core::TaskHeader* self_ = nullptr;
-  uint32_t token_ = 0;
   sched::CoroutineWait wait_;
   std::error_code result_;
   State state_ = kReady;
