@@ -19,6 +19,17 @@ namespace {
 // One slot per fd number (protocol step 3): found from an event without a
 // pointer that could dangle. Chunks are allocated on first use and live as
 // long as the process, like the kernel's own fd table.
+// Waiters taken from a slot under its lock, woken when this goes out of
+// scope: declared before the lock, so after it is released.
+struct Woken {
+  std::vector<core::Waker> lists[2];
+  std::size_t size() const { return lists[0].size() + lists[1].size(); }
+  ~Woken() {
+    for (auto& list : lists)
+      for (core::Waker& w : list) std::move(w).wake();
+  }
+};
+
 struct Slot {
   std::mutex mu;
   uint32_t gen = 0;
@@ -26,6 +37,18 @@ struct Slot {
   int epfd = -1;             // the epoll set it is registered in
   uint32_t seq[2] = {0, 0};  // readiness events seen, per Interest
   std::vector<core::Waker> waiters[2];
+
+  // ---- under mu ----
+  void take(int interest, Woken& out) { out.lists[interest].swap(waiters[interest]); }
+  // A readiness event (or a close) for `interest`: counted, its waiters taken.
+  void ready(int interest, Woken& out) {
+    ++seq[interest];
+    take(interest, out);
+  }
+  void unregister() {
+    registered = false;
+    epfd = -1;
+  }
 };
 
 class FdTable {
@@ -62,11 +85,6 @@ class FdTable {
 uint64_t event_key(int fd, uint32_t gen) { return (uint64_t(gen) << 32) | uint32_t(fd); }
 
 constexpr uint64_t kWakeKey = ~uint64_t{0};
-
-void wake_all(std::vector<core::Waker>& ws) {
-  for (core::Waker& w : ws) std::move(w).wake();
-  ws.clear();
-}
 
 }  // namespace
 
@@ -130,19 +148,12 @@ void EpollDriver::stop_waiting(int fd, Interest interest, const core::TaskHeader
 void forget_fd(int fd) {
   Slot* s = FdTable::get().find(fd);
   if (s == nullptr) return;
-  std::vector<core::Waker> woken[2];
-  {
-    std::lock_guard lock(s->mu);
-    ++s->gen;
-    s->registered = false;
-    s->epfd = -1;
-    ++s->seq[0];
-    ++s->seq[1];
-    woken[0].swap(s->waiters[0]);
-    woken[1].swap(s->waiters[1]);
-  }
-  wake_all(woken[0]);  // they retry, and see EBADF
-  wake_all(woken[1]);
+  Woken woken;  // they retry, and see EBADF
+  std::lock_guard lock(s->mu);
+  ++s->gen;
+  s->unregister();
+  s->ready(0, woken);
+  s->ready(1, woken);
 }
 
 std::size_t EpollDriver::wait(const timespec* timeout) {
@@ -159,22 +170,12 @@ std::size_t EpollDriver::wait(const timespec* timeout) {
     Slot* s = FdTable::get().find(int(uint32_t(key)));
     if (s == nullptr) continue;
     const uint32_t ev = events[i].events;
-    std::vector<core::Waker> woken[2];
-    {
-      std::lock_guard lock(s->mu);
-      if (s->gen != uint32_t(key >> 32)) continue;  // step 3: a closed fd's event
-      if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        ++s->seq[0];
-        woken[0].swap(s->waiters[0]);
-      }
-      if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-        ++s->seq[1];
-        woken[1].swap(s->waiters[1]);
-      }
-    }
-    woke += woken[0].size() + woken[1].size();
-    wake_all(woken[0]);
-    wake_all(woken[1]);
+    Woken woken;
+    std::lock_guard lock(s->mu);
+    if (s->gen != uint32_t(key >> 32)) continue;  // step 3: a closed fd's event
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) s->ready(int(Interest::kRead), woken);
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) s->ready(int(Interest::kWrite), woken);
+    woke += woken.size();
   }
   return woke;
 }
@@ -211,17 +212,12 @@ void EpollDriver::shutdown() {
   for (int fd : fds) {
     Slot* s = FdTable::get().find(fd);
     if (s == nullptr) continue;
-    std::vector<core::Waker> woken[2];
-    {
-      std::lock_guard lock(s->mu);
-      if (s->epfd != epfd_) continue;  // closed since, maybe reused elsewhere
-      s->registered = false;
-      s->epfd = -1;
-      woken[0].swap(s->waiters[0]);
-      woken[1].swap(s->waiters[1]);
-    }
-    wake_all(woken[0]);
-    wake_all(woken[1]);
+    Woken woken;
+    std::lock_guard lock(s->mu);
+    if (s->epfd != epfd_) continue;  // closed since, maybe reused elsewhere
+    s->unregister();
+    s->take(0, woken);
+    s->take(1, woken);
   }
 }
 
