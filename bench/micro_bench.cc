@@ -2,7 +2,14 @@
 // the name says otherwise. Run: ./dev bench --micro (or see README).
 #include <benchmark/benchmark.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <atomic>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "runtime/core/fiber.h"
@@ -12,7 +19,10 @@
 #include "runtime/core/context.h"
 #include "runtime/core/stack.h"
 #include "scheduler/inject_queue.h"
+#include "scheduler/preempt.h"
 #include "scheduler/run_queue.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/worker.h"
 #include "weft/io/detail/perform.h"
 #include "weft/weft.h"
 
@@ -286,5 +296,155 @@ BENCHMARK(BM_IoUringNopRoundTrip)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace weft
+
+// Outside namespace weft on purpose: the preemption handler never preempts
+// weft's own code (scheduler/detail/code_map.h), and these hogs must be
+// ordinary application code.
+namespace preempt_bench {
+
+[[gnu::noinline]] uint64_t crunch(uint64_t x) {
+  for (int i = 0; i < 100; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    asm volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+struct Hogs {
+  std::atomic<bool> stop{false};
+  std::atomic<int> owner{-1};
+  std::atomic<uint64_t> resumed_tsc{0};
+  std::atomic<uint64_t> switches{0};  // release: publishes resumed_tsc
+  std::atomic<weft::sched::Worker*> worker{nullptr};
+};
+
+// Spins until stopped; the first thing it does after each switch in is
+// stamp the time.
+void spin(Hogs& h, int me) {
+  h.worker.store(weft::sched::Scheduler::current()->current_worker());
+  uint64_t x = uint64_t(me) + 1;
+  while (!h.stop.load(std::memory_order_relaxed)) {
+    if (h.owner.load(std::memory_order_relaxed) != me) {
+      h.resumed_tsc.store(__rdtsc(), std::memory_order_relaxed);
+      h.owner.store(me, std::memory_order_relaxed);
+      h.switches.fetch_add(1, std::memory_order_release);
+    }
+    x = crunch(x);
+  }
+  benchmark::DoNotOptimize(x);
+}
+
+double tsc_ticks_per_ns() {
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t c0 = __rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  uint64_t c1 = __rdtsc();
+  auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  return double(c1 - c0) / ns;
+}
+
+// The cost of one preemption: from the monitor's request (the benchmark
+// thread plays the monitor: request word, pthread_kill) until the other
+// fiber on the worker runs. It covers signal delivery, the safe-point check,
+// the switch out of the handler, the requeue and the switch into the next
+// fiber. Two spinning fibers on one worker take turns being preempted.
+void BM_PreemptSignalToResume(benchmark::State& state) {
+  static const double ticks_per_ns = tsc_ticks_per_ns();
+  weft::Config c;
+  c.workers = 1;
+  c.time_slice = std::chrono::microseconds(0);  // no monitor: this thread sends the signals
+  c.stall_threshold = std::chrono::milliseconds(0);
+  weft::sched::install_monitor_handler(c.monitor_signal, /*preemption=*/true);
+  weft::Runtime rt{c};
+  Hogs h;
+  auto a = rt.spawn_fiber([&h] { spin(h, 0); });
+  auto b = rt.spawn_fiber([&h] { spin(h, 1); });
+  while (h.switches.load() < 1) std::this_thread::yield();
+  weft::sched::Worker* w = h.worker.load();
+  for (auto _ : state) {
+    for (;;) {  // again if the signal found no safe point (rare: the loop is app code)
+      const uint64_t before = h.switches.load(std::memory_order_acquire);
+      const uint64_t t0 = __rdtsc();
+      w->request_signal(weft::sched::kPreempt, c.monitor_signal);
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+      while (h.switches.load(std::memory_order_acquire) == before && std::chrono::steady_clock::now() < give_up)
+        __builtin_ia32_pause();
+      if (h.switches.load(std::memory_order_acquire) == before) continue;
+      state.SetIterationTime(double(h.resumed_tsc.load(std::memory_order_relaxed) - t0) / ticks_per_ns * 1e-9);
+      break;
+    }
+  }
+  h.stop = true;
+  a.join();
+  b.join();
+  state.counters["preemptions"] = double(rt.preemptions());
+}
+BENCHMARK(BM_PreemptSignalToResume)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// tgkill as a bare system call in application code, so the signal arrives
+// (on the way back from the kernel) at a safe point: libc's pthread_kill
+// would put the interrupted instruction inside libc.
+[[gnu::noinline]] void raw_tgkill(int sig) {
+  long ret;
+  long pid = getpid(), tid = gettid();
+  asm volatile("syscall" : "=a"(ret) : "0"(long(SYS_tgkill)), "D"(pid), "S"(tid), "d"(long(sig)) : "rcx", "r11", "memory");
+}
+
+struct SelfHogs {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> sent_tsc{0};
+  std::atomic<uint64_t> last_cost{0};
+  std::atomic<uint64_t> switches{0};  // release: publishes last_cost
+};
+
+// Each fiber, once resumed, stamps the cost of the preemption that let it
+// in, then preempts itself: request word, then a signal to its own thread.
+void self_preempting(SelfHogs& h, int sig) {
+  uint64_t x = 1;
+  while (!h.stop.load(std::memory_order_relaxed)) {
+    const uint64_t now = __rdtsc();
+    if (uint64_t sent = h.sent_tsc.exchange(0, std::memory_order_relaxed)) {
+      h.last_cost.store(now - sent, std::memory_order_relaxed);
+      h.switches.fetch_add(1, std::memory_order_release);
+    }
+    x = crunch(x);
+    auto* w = weft::sched::Scheduler::current()->current_worker();
+    w->request_signal(weft::sched::kPreempt, 0);  // signal 0: sets the request word only
+    h.sent_tsc.store(__rdtsc(), std::memory_order_relaxed);
+    raw_tgkill(sig);
+  }
+  benchmark::DoNotOptimize(x);
+}
+
+// The same cost without the cross-CPU interrupt: the fiber signals its own
+// thread, so this is the handler, the switch out, the requeue and the
+// switch into the other fiber, on one CPU.
+void BM_PreemptSameThread(benchmark::State& state) {
+  static const double ticks_per_ns = tsc_ticks_per_ns();
+  weft::Config c;
+  c.workers = 1;
+  c.time_slice = std::chrono::microseconds(0);
+  c.stall_threshold = std::chrono::milliseconds(0);
+  weft::sched::install_monitor_handler(c.monitor_signal, /*preemption=*/true);
+  weft::Runtime rt{c};
+  SelfHogs h;
+  const int sig = c.monitor_signal;
+  auto a = rt.spawn_fiber([&h, sig] { self_preempting(h, sig); });
+  auto b = rt.spawn_fiber([&h, sig] { self_preempting(h, sig); });
+  for (auto _ : state) {
+    const uint64_t before = h.switches.load(std::memory_order_acquire);
+    while (h.switches.load(std::memory_order_acquire) == before) __builtin_ia32_pause();
+    state.SetIterationTime(double(h.last_cost.load(std::memory_order_relaxed)) / ticks_per_ns * 1e-9);
+  }
+  h.stop = true;
+  a.join();
+  b.join();
+  state.counters["preemptions"] = double(rt.preemptions());
+}
+BENCHMARK(BM_PreemptSameThread)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace preempt_bench
 
 BENCHMARK_MAIN();

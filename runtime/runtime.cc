@@ -58,6 +58,8 @@ Runtime::~Runtime() { scheduler_->shutdown(); }
 
 std::size_t Runtime::workers() const { return scheduler_->num_workers(); }
 std::size_t Runtime::live_tasks() const { return scheduler_->live_tasks(); }
+
+uint64_t Runtime::preemptions() const { return scheduler_->preemptions(); }
 const Config& Runtime::config() const { return scheduler_->config(); }
 
 Runtime::Handle current_handle() {

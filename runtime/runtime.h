@@ -131,6 +131,8 @@ class Runtime {
   std::size_t workers() const;
   std::size_t live_tasks() const;
   const Config& config() const;
+  // Fibers preempted for running past Config::time_slice, so far.
+  uint64_t preemptions() const;
 
  private:
   std::shared_ptr<sched::Scheduler> scheduler_;

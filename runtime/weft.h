@@ -4,6 +4,7 @@
 #include "runtime/blocking.h"
 #include "runtime/config.h"
 #include "runtime/join_handle.h"
+#include "runtime/no_preempt.h"
 #include "runtime/runtime.h"
 #include "runtime/spawn.h"
 #include "runtime/task.h"

@@ -52,6 +52,14 @@ struct Config {
   // with a backtrace of its worker (scheduler/monitor.h); 0 turns the
   // monitor off. The report is made by a signal to the worker's thread.
   std::chrono::milliseconds stall_threshold{100};
+  // A fiber that runs longer than this without yielding is preempted: the
+  // monitor's signal switches it out at the next safe point and it goes
+  // behind the other ready tasks (scheduler/preempt.h). 0 turns preemption
+  // off; a fiber opts out with SpawnOptions::preemptible or NoPreempt.
+  // Coroutines cannot be interrupted: past their slice their next weft
+  // operation yields.
+  std::chrono::microseconds time_slice{10000};
+  // The signal the monitor sends for both stall reports and preemption.
   int monitor_signal = SIGURG;  // rarely used by applications (Go uses it too)
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;
   ShutdownPolicy shutdown = ShutdownPolicy::kWait;

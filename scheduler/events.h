@@ -12,6 +12,7 @@ enum class EventKind : uint8_t {
   kSpawn,
   kRun,
   kYield,
+  kPreempt,  // the monitor took the CPU from a fiber past its time slice
   kPark,
   kExit,
   kSteal,

@@ -1,83 +1,19 @@
 #include "scheduler/monitor.h"
 
-#include <execinfo.h>
-#include <signal.h>
-#include <unistd.h>
+#include <algorithm>
 
-#include <cstring>
-#include <mutex>
-
-#include "runtime/core/task_header.h"
-#include "runtime/core/thread_state.h"
+#include "scheduler/preempt.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/worker.h"
 
 namespace weft::sched {
 
-namespace {
-
-// How long the stalled run had lasted when the monitor saw it (ms), for the
-// handler to print (step 3). One report at a time: the rate limit spaces them.
-std::atomic<int64_t> g_stall_ms{0};
-
-// Async-signal-safe output: no malloc, no stdio.
-void put(const char* s) { [[maybe_unused]] ssize_t n = ::write(2, s, std::strlen(s)); }
-void put(std::string_view s) { [[maybe_unused]] ssize_t n = ::write(2, s.data(), s.size()); }
-void put_u64(uint64_t v) {
-  char buf[24];
-  int i = sizeof(buf);
-  buf[--i] = '\0';
-  do {
-    buf[--i] = char('0' + v % 10);
-    v /= 10;
-  } while (v != 0 && i > 0);
-  put(buf + i);
-}
-
-void on_stall_signal(int, siginfo_t*, void*) {
-  const int saved_errno = errno;
-  core::ThreadState& ts = core::this_thread();
-  core::TaskHeader* t = ts.task;
-  if (t != nullptr) {
-    put("weft: stall: task ");
-    put_u64(t->id());
-    put(" \"");
-    put(t->name());
-    put(t->kind() == core::TaskKind::kFiber ? "\" (fiber)" : "\" (coroutine)");
-    put(" has run for ");
-    put_u64(uint64_t(g_stall_ms.load(std::memory_order_relaxed)));
-    put(" ms without yielding, on worker ");
-    put_u64(ts.worker ? static_cast<Worker*>(ts.worker)->index() : 0);
-    put("; backtrace of that thread:\n");
-    void* frames[48];
-    int n = backtrace(frames, 48);
-    backtrace_symbols_fd(frames, n, 2);
-  }
-  errno = saved_errno;
-}
-
-}  // namespace
-
-void install_stall_handler(int signal) {
-  static std::mutex mu;
-  static bool installed[65] = {};
-  std::lock_guard lock(mu);
-  if (signal <= 0 || signal > 64 || installed[signal]) return;
-  installed[signal] = true;
-  // backtrace() loads libgcc on first use (which may allocate): do it here,
-  // not in the handler.
-  void* warm[2];
-  backtrace(warm, 2);
-  struct sigaction sa {};
-  sa.sa_sigaction = on_stall_signal;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(signal, &sa, nullptr);
-}
-
-Monitor::Monitor(Scheduler& scheduler, std::chrono::milliseconds threshold, int signal)
-    : scheduler_(scheduler), threshold_(threshold), signal_(signal) {
-  install_stall_handler(signal_);
+Monitor::Monitor(Scheduler& scheduler)
+    : scheduler_(scheduler),
+      threshold_(scheduler.config().stall_threshold),
+      slice_(scheduler.config().time_slice),
+      signal_(scheduler.config().monitor_signal) {
+  install_monitor_handler(signal_, slice_.count() > 0);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -91,30 +27,61 @@ Monitor::~Monitor() {
 }
 
 void Monitor::loop() {
+  using std::chrono::milliseconds;
+  // Step 2's two periods.
+  Clock::duration idle_period = milliseconds(50);
+  if (threshold_.count() > 0) idle_period = std::min(idle_period, threshold_ / 4);
+  if (slice_.count() > 0) idle_period = std::min(idle_period, slice_);
+  Clock::duration busy_period = idle_period;
+  if (slice_.count() > 0) busy_period = std::min(busy_period, slice_ / 10);
+  busy_period = std::max<Clock::duration>(busy_period, std::chrono::microseconds(100));
+  idle_period = std::max(idle_period, busy_period);
+
   std::vector<Seen> seen(scheduler_.num_workers());
-  const auto period = std::max(threshold_ / 4, std::chrono::milliseconds(1));
+  Clock::duration period = idle_period;
   std::unique_lock lock(mu_);
+  Clock::time_point last = Clock::now();
   while (!cv_.wait_for(lock, period, [&] { return stop_; })) {
-    const auto now = std::chrono::steady_clock::now();
-    for (uint32_t i = 0; i < seen.size(); ++i) check(i, seen[i], now);
+    const auto now = Clock::now();
+    // A run first seen now began after the last sample: halfway, on
+    // average. The gap is longer than the period when the monitor itself
+    // waited for a CPU, which this corrects for.
+    const auto began = last + (now - last) / 2;
+    bool busy = false;
+    for (uint32_t i = 0; i < seen.size(); ++i) busy |= check(i, seen[i], began, now);
+    period = busy ? busy_period : idle_period;
+    last = now;
   }
 }
 
-void Monitor::check(uint32_t worker, Seen& seen, std::chrono::steady_clock::time_point now) {
+bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now) {
   Worker& w = scheduler_.worker(worker);
   const uint64_t seq = w.run_seq();
-  if (seq != seen.seq) {  // step 2: a new run (or none) since the last look
-    seen = Seen{seq, now, false};
-    return;
+  const bool running = (seq & 1) != 0;
+  if (seq != seen.seq) {  // a new run (or none) since the last look
+    seen = Seen{seq, began, began, false};
+    return running;
   }
-  if ((seq & 1) == 0 || seen.reported || now - seen.since < threshold_) return;
-  if (now - last_report_ < std::chrono::seconds(1)) return;  // rate limit
-  seen.reported = true;
-  last_report_ = now;
-  g_stall_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(now - seen.since).count(),
-                   std::memory_order_relaxed);
-  reports_.fetch_add(1, std::memory_order_relaxed);
-  w.signal_thread(signal_);
+  if (!running) return false;
+  if (uint32_t requests = requests_for(seen, now)) w.request_signal(requests, signal_);
+  return true;
+}
+
+uint32_t Monitor::requests_for(Seen& seen, Clock::time_point now) {
+  uint32_t requests = 0;
+  if (slice_.count() > 0 && now - seen.since >= slice_ && now - seen.preempt_sent >= slice_ / 2) {
+    seen.preempt_sent = now;  // step 3
+    requests |= kPreempt;
+  }
+  if (threshold_.count() > 0 && !seen.reported && now - seen.since >= threshold_ &&
+      now - last_report_ >= std::chrono::seconds(1)) {  // step 4, rate-limited
+    seen.reported = true;
+    last_report_ = now;
+    set_stall_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now - seen.since).count());
+    reports_.fetch_add(1, std::memory_order_relaxed);
+    requests |= kReportStall;
+  }
+  return requests;
 }
 
 }  // namespace weft::sched

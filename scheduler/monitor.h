@@ -1,14 +1,21 @@
 // The monitor: one thread per runtime (like Go's sysmon) that watches what
-// each worker runs, and reports a task that has run longer than
+// each worker runs. It preempts a fiber that has run past Config::time_slice
+// (preempt.h), and reports a task that has run longer than
 // Config::stall_threshold without yielding (Seastar's reactor stall report).
 //
 // Protocol:
 //   1. Each worker bumps its run sequence (Worker::run_seq) before and after
 //      every task it runs: odd means "a task is running". Relaxed stores, no
 //      clock read on the hot path.
-//   2. Every threshold/4 the monitor samples each worker's sequence. The same
-//      odd value seen for longer than the threshold is a stall.
-//   3. It then sends Config::monitor_signal to that worker's thread; the
+//   2. The monitor samples each worker's sequence every slice/10 (at most
+//      every threshold/4) while some worker runs a task, and every slice (at
+//      most threshold/4, at most 50 ms) while all are idle, so an idle
+//      runtime costs it a few wake-ups a second. A run first seen at one
+//      sample began, on average, halfway since the previous one.
+//   3. The same odd value seen for longer than the slice: it asks the worker
+//      to preempt (preempt.h), again every slice while the run lasts (the
+//      first signal may land where switching is unsafe).
+//   4. Seen for longer than the threshold: it asks for a stall report. The
 //      handler, running in the stalled task's own context, writes the task's
 //      id, name, worker and run time and a backtrace of the thread to stderr,
 //      with async-signal-safe calls only. One report per stalled run, and at
@@ -31,7 +38,7 @@ class Scheduler;
 
 class Monitor {
  public:
-  Monitor(Scheduler& scheduler, std::chrono::milliseconds threshold, int signal);
+  explicit Monitor(Scheduler& scheduler);
   ~Monitor();  // stops and joins the thread
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -40,16 +47,21 @@ class Monitor {
   uint64_t reports() const { return reports_.load(std::memory_order_relaxed); }
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Seen {
     uint64_t seq = 0;
-    std::chrono::steady_clock::time_point since;
+    Clock::time_point since;
+    Clock::time_point preempt_sent;
     bool reported = false;
   };
   void loop();
-  void check(uint32_t worker, Seen& seen, std::chrono::steady_clock::time_point now);
+  // True if the worker is running a task.
+  bool check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now);
+  uint32_t requests_for(Seen& seen, Clock::time_point now);
 
   Scheduler& scheduler_;
-  const std::chrono::milliseconds threshold_;
+  const Clock::duration threshold_;  // 0: no stall reports
+  const Clock::duration slice_;      // 0: no preemption
   const int signal_;
   std::chrono::steady_clock::time_point last_report_{};
   std::atomic<uint64_t> reports_{0};
@@ -58,8 +70,5 @@ class Monitor {
   bool stop_ = false;  // guarded by mu_
   std::thread thread_;
 };
-
-// The handler's side (monitor.cc): installed once per process per signal.
-void install_stall_handler(int signal);
 
 }  // namespace weft::sched

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -53,8 +54,8 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     workers_.push_back(std::make_unique<Worker>(*this, i, std::move(driver)));
   }
   for (auto& w : workers_) w->start();
-  if (config_.stall_threshold.count() > 0)
-    monitor_ = std::make_unique<Monitor>(*this, config_.stall_threshold, config_.monitor_signal);
+  if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0)
+    monitor_ = std::make_unique<Monitor>(*this);
 }
 
 Scheduler::~Scheduler() { shutdown(); }
@@ -74,13 +75,18 @@ uint32_t Scheduler::home_for_spawn() {
 }
 
 void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
+  const bool placed = options.worker != SpawnOptions::kAnyWorker;
+  if (placed && options.worker >= num_workers())
+    throw std::invalid_argument(fmt::format("weft: SpawnOptions::worker {} but the runtime has {} workers",
+                                            options.worker, num_workers()));
   Worker* here = current_worker();
   task->executor = this;
   task->set_identity(take_id(here), options.name);
   task->init_refs(2);  // the scheduler's, and the JoinHandle's
-  task->pinned = options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
+  task->pinned = placed || options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
+  task->no_preempt = options.preemptible ? 0 : 1;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
-  task->home_worker = static_cast<uint16_t>(here ? here->index() : home_for_spawn());
+  task->home_worker = static_cast<uint16_t>(placed ? options.worker : here ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
   add_live(here, +1);
   task->transition_to_runnable_from_spawn();

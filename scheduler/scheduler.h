@@ -85,6 +85,9 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   void finish_task(core::TaskHeader* task, Worker* here);
 
   std::size_t live_tasks() const;
+  // Fibers the monitor preempted (preempt.h), since the runtime started.
+  uint64_t preemptions() const { return preemptions_.load(std::memory_order_relaxed); }
+  void count_preemption() { preemptions_.fetch_add(1, std::memory_order_relaxed); }
   void set_event_sink(EventSink sink, void* context) {
     sink_context_ = context;
     sink_ = sink;
@@ -105,7 +108,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   const Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<Monitor> monitor_;  // none when Config::stall_threshold is 0
+  std::unique_ptr<Monitor> monitor_;  // none when both stall_threshold and time_slice are 0
   InjectQueue inject_;
   Idle idle_;
   core::StackPool stacks_;
@@ -129,6 +132,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   std::atomic<bool> shutdown_{false};
   std::atomic<uint32_t> outside_wakes_{0};
   std::atomic<uint32_t> spinners_{0};
+  std::atomic<uint64_t> preemptions_{0};
   uint32_t max_spinners_ = 1;
   bool stopped_ = false;
   EventSink sink_ = nullptr;

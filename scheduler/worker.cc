@@ -2,11 +2,13 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
 #include <utility>
 
+#include "runtime/core/detail/sanitizers.h"
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
 #include "runtime/core/thread_state.h"
@@ -30,7 +32,10 @@ Worker::Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> dri
 
 void Worker::start() { thread_ = std::thread([this] { run(); }); }
 
-void Worker::signal_thread(int signal) { pthread_kill(thread_.native_handle(), signal); }
+void Worker::request_signal(uint32_t requests, int signal) {
+  signal_requests_.fetch_or(requests, std::memory_order_release);
+  pthread_kill(thread_.native_handle(), signal);
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
@@ -180,6 +185,9 @@ void Worker::run_task(TaskHeader* task) {
   if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
   task->last_worker = static_cast<uint16_t>(index_);
   task->budget = core::TaskHeader::kBudget;
+  // Whatever made it stop last time honoured any preempt request.
+  if (task->preempt_requested.load(std::memory_order_relaxed))
+    task->preempt_requested.store(false, std::memory_order_relaxed);
   scheduler_.emit(EventKind::kRun, task, index_);
   // Relaxed: the monitor only compares values over milliseconds (monitor.h).
   run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -238,6 +246,11 @@ void Worker::after_suspend(TaskHeader* task) {
     case core::SuspendReason::kExit:
       finish(task);
       break;
+    case core::SuspendReason::kPreempt:
+      scheduler_.emit(EventKind::kPreempt, task, index_);
+      task->transition_to_runnable();
+      requeue_preempted(task);
+      break;
     case core::SuspendReason::kNone:
       // A coroutine suspended on an awaitable that is not weft's: nobody will
       // resume it through the scheduler. Say so rather than lose it silently.
@@ -254,6 +267,35 @@ void Worker::requeue(TaskHeader* task, bool lifo) {
     scheduler_.schedule(task);
   } else {
     schedule_local(task, lifo);
+  }
+}
+
+// Behind every other ready task (preempt.h, step 4): the global queue, or
+// for a pinned fiber the tail of its queue here.
+void Worker::requeue_preempted(TaskHeader* task) {
+  scheduler_.count_preemption();
+  // The kernel blocked the monitor signal while its handler ran, and the
+  // handler switched here without returning: unblock it for this thread.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, scheduler_.config().monitor_signal);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  // Timers and I/O first: what the hog kept waiting goes ahead of it.
+  fire_timers();
+  poll_io();
+  if (core::kTsan) {
+    // ThreadSanitizer calls signal handlers from its own code, which keeps
+    // the thread's errno address across the call: a fiber that left the
+    // handler on another thread would make it write the wrong thread's
+    // errno. Under TSan a preempted fiber resumes on its own worker.
+    push_remote(task);
+  } else if (scheduler_.config().force_migration) {
+    scheduler_.schedule(task);
+  } else if (task->pinned) {
+    schedule_local(task, /*lifo=*/false);  // the tail of its pinned queue here
+  } else {
+    scheduler_.inject().push(task);
+    if (scheduler_.num_workers() > 1) scheduler_.notify_parked();
   }
 }
 

@@ -49,7 +49,10 @@ class Worker {
   // ---- the monitor (monitor.h) ----
   // Odd while a task runs; bumped before and after each run.
   uint64_t run_seq() const { return run_seq_.load(std::memory_order_relaxed); }
-  void signal_thread(int signal);
+  // Asks this worker's thread for `requests` (preempt.h's SignalRequest
+  // bits) by sending it `signal`; its handler takes them.
+  void request_signal(uint32_t requests, int signal);
+  uint32_t take_signal_requests() { return signal_requests_.exchange(0, std::memory_order_acquire); }
 
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
@@ -70,6 +73,7 @@ class Worker {
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
   void requeue(core::TaskHeader* task, bool lifo);
+  void requeue_preempted(core::TaskHeader* task);
   void finish(core::TaskHeader* task);
   bool spin_for_work();
   void park();
@@ -99,6 +103,9 @@ class Worker {
   uint32_t lifo_polls_ = 0;
   uint64_t tick_ = 0;
   std::atomic<uint64_t> run_seq_{0};  // written by the owner, read by the monitor
+  // release (request_signal) / acquire (take_signal_requests): the handler
+  // sees what the monitor wrote before it sent the signal.
+  std::atomic<uint32_t> signal_requests_{0};
   bool searching_ = false;
   std::minstd_rand rng_;
   // Tasks that may run only here: an owner-only FIFO, fed by the remote

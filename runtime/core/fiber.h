@@ -14,6 +14,17 @@
 #include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
 
+// The call into a fiber's own code, kept out of line and outside namespace
+// weft: the preemption handler treats code in namespace weft as the
+// runtime's own and never preempts it (scheduler/preempt.h), so the user's
+// callable must not be inlined into a weft function.
+namespace weft_preemptible {
+template <class F>
+[[gnu::noinline]] decltype(auto) call(F& fn) {
+  return fn();
+}
+}  // namespace weft_preemptible
+
 namespace weft::core {
 
 class FiberBase : public TaskHeader {
@@ -56,10 +67,10 @@ class FiberTask final : public FiberBase, public ResultSlot<R> {
   void run() noexcept override {
     try {
       if constexpr (std::is_void_v<R>) {
-        fn_();
+        weft_preemptible::call(fn_);
         this->set_value();
       } else {
-        this->set_value(fn_());
+        this->set_value(weft_preemptible::call(fn_));
       }
     } catch (...) {
       this->set_error(std::current_exception());

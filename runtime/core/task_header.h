@@ -52,8 +52,10 @@ class TaskCancelled : public std::exception {
 enum class TaskKind : uint8_t { kCoroutine, kFiber };
 enum class TaskState : uint8_t { kRunnable, kRunning, kBlocked, kDone };
 
-// Why a running task handed control back to its worker.
-enum class SuspendReason : uint8_t { kNone, kYield, kPark, kExit };
+// Why a running task handed control back to its worker. kPreempt: the
+// monitor took the CPU from a fiber that ran past its time slice
+// (scheduler/preempt.h); it goes behind every other ready task.
+enum class SuspendReason : uint8_t { kNone, kYield, kPark, kExit, kPreempt };
 
 // What a blocked task waits for (for task dumps and the debugger).
 enum class WaitReason : uint8_t { kNone, kJoin, kSleep, kIo, kMutex, kChannel, kCondition, kOther };
@@ -147,6 +149,14 @@ class TaskHeader {
   // Reset by the worker each time the task is run.
   uint8_t budget = kBudget;
   static constexpr uint8_t kBudget = 128;
+  // NoPreempt guards the task holds (and 1 for a fiber spawned with
+  // SpawnOptions::preemptible = false): the monitor's signal may not take the
+  // CPU from it. Per task, not per thread: a guard may be held across a park.
+  uint16_t no_preempt = 0;
+  // Set by the monitor's signal handler when the task ran past its time slice
+  // but was not at a safe point (or is a coroutine); its next weft call
+  // yields. Atomic because a signal handler writes it.
+  std::atomic<bool> preempt_requested{false};
   TaskAttachment* attachment = nullptr;   // owned; deleted when the task finishes
   uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
   uint64_t last_run_at_ns = 0;

@@ -5,6 +5,8 @@
 // call recomputes the TLS address on the thread that is running now.
 #pragma once
 
+#include <cstdint>
+
 namespace weft::core {
 
 class TaskHeader;
@@ -16,6 +18,10 @@ struct ThreadState {
   MachineContext* scheduler_context = nullptr;   // where a fiber switches back to
   Executor* executor = nullptr;                  // the scheduler this thread works for
   void* worker = nullptr;                        // that scheduler's worker (opaque here)
+  // weft spin locks this thread holds: while non-zero the running fiber is
+  // not preempted (Go's m.locks). Per thread, not per task, because a spin
+  // lock is never held across a switch.
+  uint32_t preempt_off = 0;
 };
 
 [[gnu::noinline]] ThreadState& this_thread();

@@ -31,6 +31,7 @@ std::string run_and_capture(std::chrono::milliseconds threshold, bool coroutine,
     Config c;
     c.workers = 2;
     c.stall_threshold = threshold;
+    c.time_slice = std::chrono::microseconds(0);  // preemption would end the busy fiber's run
     Runtime rt{c};
     if (yielding) {
       rt.spawn_fiber([] {

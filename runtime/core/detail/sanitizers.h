@@ -24,6 +24,10 @@
 #define WEFT_TSAN 0
 #endif
 
+namespace weft::core {
+inline constexpr bool kTsan = WEFT_TSAN;
+}  // namespace weft::core
+
 // For the functions on a fiber's path that never return (the entry
 // trampoline, the fiber's entry, the final switch): ThreadSanitizer would
 // push a shadow frame for each and never pop it, and since fiber identities

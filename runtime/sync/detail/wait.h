@@ -29,6 +29,7 @@
 #include "runtime/core/wait_options.h"
 #include "runtime/sync/detail/waiter.h"
 #include "scheduler/park.h"
+#include "scheduler/preempt.h"
 
 namespace weft::sync::detail {
 
@@ -52,6 +53,9 @@ std::error_code block(Op& op, Waiter& w, const WaitOptions& options) {
     Try t = op.try_now(w);
     if (t != Try::kWait) {
       op.lock().unlock();
+      // Done without waiting: a fiber past its time slice whose preempt
+      // signal found no safe point yields here (scheduler/preempt.h).
+      sched::yield_if_preempt_requested();
       return to_error(t);
     }
     if (std::error_code ec = check_before_wait(options)) {
@@ -115,7 +119,8 @@ class OpAwaiter {
       // Done without waiting. A coroutine that never waits would never let
       // the other tasks of its worker run: past its budget it yields here
       // (the result is already in result_).
-      if (--self->budget != 0) return false;
+      // A coroutine past its time slice yields here too (preempt.h).
+      if (--self->budget != 0 && !self->preempt_requested.load(std::memory_order_relaxed)) return false;
       self->resume_point = h;
       self->suspend_reason = core::SuspendReason::kYield;
       return true;

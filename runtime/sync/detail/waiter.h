@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "runtime/core/thread_state.h"
 #include "runtime/core/waker.h"
 
 namespace weft::sync::detail {
@@ -87,7 +88,10 @@ class WaitList {
 // park; yields the CPU after a while in case the holder was descheduled.
 class SpinLock {
  public:
+  // While one is held its fiber is not preempted (ThreadState::preempt_off):
+  // a preempted holder would leave the others spinning on its lock.
   void lock() {
+    ++core::this_thread().preempt_off;
     // acquire: pairs with unlock()'s release.
     while (locked_.exchange(true, std::memory_order_acquire)) {
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
@@ -99,8 +103,17 @@ class SpinLock {
       }
     }
   }
-  bool try_lock() { return !locked_.exchange(true, std::memory_order_acquire); }
-  void unlock() { locked_.store(false, std::memory_order_release); }
+  bool try_lock() {
+    if (!locked_.exchange(true, std::memory_order_acquire)) {
+      ++core::this_thread().preempt_off;
+      return true;
+    }
+    return false;
+  }
+  void unlock() {
+    locked_.store(false, std::memory_order_release);
+    --core::this_thread().preempt_off;
+  }
 
  private:
   std::atomic<bool> locked_{false};

@@ -1,0 +1,125 @@
+#include "scheduler/preempt.h"
+
+#include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string_view>
+
+#include "runtime/core/detail/sanitizers.h"
+#include "runtime/core/fiber.h"
+#include "runtime/core/task_header.h"
+#include "runtime/core/thread_state.h"
+#include "scheduler/detail/code_map.h"
+#include "scheduler/worker.h"
+
+namespace weft::sched {
+
+namespace {
+
+std::atomic<int64_t> g_stall_ms{0};
+
+// Async-signal-safe output: no malloc, no stdio.
+void put(std::string_view s) { [[maybe_unused]] ssize_t n = ::write(2, s.data(), s.size()); }
+void put_u64(uint64_t v) {
+  char buf[24];
+  int i = sizeof(buf);
+  do {
+    buf[--i] = char('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && i > 0);
+  put(std::string_view(buf + i, sizeof(buf) - i));
+}
+
+void report_stall(const core::TaskHeader& t, const Worker& w) {
+  put("weft: stall: task ");
+  put_u64(t.id());
+  put(" \"");
+  put(t.name());
+  put(t.kind() == core::TaskKind::kFiber ? "\" (fiber)" : "\" (coroutine)");
+  put(" has run for ");
+  put_u64(uint64_t(g_stall_ms.load(std::memory_order_relaxed)));
+  put(" ms without yielding, on worker ");
+  put_u64(w.index());
+  put("; backtrace of that thread:\n");
+  void* frames[48];
+  int n = backtrace(frames, 48);
+  backtrace_symbols_fd(frames, n, 2);
+}
+
+uintptr_t interrupted_pc(void* ucontext) {
+#if defined(__x86_64__)
+  return uintptr_t(static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  return uintptr_t(static_cast<ucontext_t*>(ucontext)->uc_mcontext.pc);
+#else
+  return 0;  // unknown: never a safe point
+#endif
+}
+
+// Steps 2 and 3 of the protocol.
+bool at_safe_point(const core::ThreadState& ts, const core::TaskHeader& t, void* ucontext) {
+  if (t.kind() != core::TaskKind::kFiber || t.no_preempt != 0 || ts.preempt_off != 0) return false;
+  const detail::CodeMap* map = detail::CodeMap::built();
+  return map != nullptr && map->is_safe_point(interrupted_pc(ucontext));
+}
+
+// Not instrumented by ThreadSanitizer, which runs handlers outside the
+// fiber switches that order them: it would take the errno restore of two
+// fibers preempted in turn on one thread for a race.
+WEFT_NO_TSAN_FRAME void on_monitor_signal(int, siginfo_t*, void* ucontext) {
+  const int saved_errno = errno;
+  core::ThreadState& ts = core::this_thread();
+  auto* w = static_cast<Worker*>(ts.worker);
+  core::TaskHeader* t = ts.task;
+  // Taken even between tasks, so a request cannot linger for the next one.
+  const uint32_t req = w != nullptr ? w->take_signal_requests() : 0;
+  if (t != nullptr) {
+    if (req & kReportStall) report_stall(*t, *w);
+    if (req & kPreempt) {
+      t->preempt_requested.store(true, std::memory_order_relaxed);  // step 2
+      if (at_safe_point(ts, *t, ucontext)) core::switch_to_worker(core::SuspendReason::kPreempt);  // step 4
+      // Step 5: resumed, perhaps on another thread; `ts` and `w` are stale.
+    }
+  }
+  errno = saved_errno;  // the fiber's errno, on whichever thread it now runs
+}
+
+}  // namespace
+
+void set_stall_ms(int64_t ms) { g_stall_ms.store(ms, std::memory_order_relaxed); }
+
+void install_monitor_handler(int signal, bool preemption) {
+  if (preemption) detail::CodeMap::instance();
+  static std::mutex mu;
+  static bool installed[65] = {};
+  std::lock_guard lock(mu);
+  if (signal <= 0 || signal > 64 || installed[signal]) return;
+  installed[signal] = true;
+  // backtrace() loads libgcc on first use (which may allocate): do it here,
+  // not in the handler.
+  void* warm[2];
+  backtrace(warm, 2);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_monitor_signal;
+  // No SA_ONSTACK: the handler must run on the fiber's stack (step 2).
+  // SA_RESTART: a system call it interrupts carries on where it can.
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(signal, &sa, nullptr);
+}
+
+void yield_if_preempt_requested() {
+  core::ThreadState& ts = core::this_thread();
+  core::TaskHeader* t = ts.task;
+  if (t == nullptr || !t->preempt_requested.load(std::memory_order_relaxed)) return;
+  if (t->kind() != core::TaskKind::kFiber || t->no_preempt != 0 || ts.preempt_off != 0) return;
+  core::switch_to_worker(core::SuspendReason::kPreempt);
+}
+
+}  // namespace weft::sched

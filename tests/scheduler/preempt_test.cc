@@ -1,0 +1,245 @@
+// Preemption of fibers (scheduler/preempt.h): a fiber that spins past its
+// time slice is switched out by the monitor's signal and requeued, with its
+// registers and signal mask intact; NoPreempt and SpawnOptions::preemptible
+// keep it running; C library calls under preemption stay sound.
+//
+// This file is deliberately outside namespace weft: code in namespace weft is
+// the runtime's own, which the handler never preempts (detail/code_map.h).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "scheduler/detail/code_map.h"
+#include "tests/support/runtime_fixture.h"
+#include "weft/weft.h"
+
+namespace preempt_test {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Pure computation between clock reads, so the signal almost always lands in
+// application code (a clock read is in the vDSO, never a safe point).
+[[gnu::noinline]] uint64_t crunch(uint64_t x, int rounds) {
+  for (int i = 0; i < rounds; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    asm volatile("" : "+r"(x));
+  }
+  return x;
+}
+
+uint64_t spin_for(Clock::duration d) {
+  uint64_t x = 88172645463325252ull;
+  const auto until = Clock::now() + d;
+  while (Clock::now() < until) x = crunch(x, 20000);
+  return x;
+}
+
+// A 1 ms periodic sleeper: how late its worst wake-up was.
+Clock::duration worst_lateness(int ticks) {
+  Clock::duration worst{};
+  for (int i = 0; i < ticks; ++i) {
+    auto before = Clock::now();
+    weft::sleep_for(1ms);
+    worst = std::max(worst, Clock::now() - before - 1ms);
+  }
+  return worst;
+}
+
+struct HogRun {
+  Clock::duration worst;
+  uint64_t preemptions;
+};
+
+// A hog and a ticker on worker 0 of a runtime with `workers` workers.
+HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice) {
+  weft::Config c;
+  c.workers = workers;
+  c.time_slice = slice;
+  weft::Runtime rt{c};
+  std::atomic<bool> ticking{false};
+  auto hog = rt.spawn_fiber(
+      [&] {
+        while (!ticking.load()) weft::yield_now();
+        return spin_for(400ms);
+      },
+      weft::SpawnOptions{.name = "hog", .worker = 0});
+  auto ticker = rt.spawn_fiber(
+      [&] {
+        ticking = true;
+        return worst_lateness(100);
+      },
+      weft::SpawnOptions{.name = "ticker", .worker = 0});
+  HogRun r{ticker.join(), 0};
+  hog.join();
+  r.preemptions = rt.preemptions();
+  return r;
+}
+
+class Preempt : public weft::testing::RuntimeTest {};
+
+TEST_P(Preempt, SpinningFiberDoesNotDelayATimerTaskOnItsWorker) {
+  HogRun r = hog_and_ticker(workers(), 10ms);
+  EXPECT_LT(r.worst, 100ms) << "worst lateness " << std::chrono::duration<double, std::milli>(r.worst).count();
+  EXPECT_GT(r.preemptions, 0u);
+}
+
+TEST_P(Preempt, WithPreemptionOffTheHogKeepsItsWorker) {
+  // The documented behaviour without preemption: the ticker waits until the
+  // hog (400 ms) yields, so one wake-up is late by most of that.
+  HogRun r = hog_and_ticker(workers(), 0ms);
+  EXPECT_GT(r.worst, 200ms);
+  EXPECT_EQ(r.preemptions, 0u);
+}
+
+TEST_P(Preempt, NoPreemptGuardAndOptOutAreHonoured) {
+  for (bool use_guard : {true, false}) {
+    std::atomic<bool> other_ran{false};
+    bool ran_during_guard = true;
+    std::atomic<bool> started{false};
+    auto hog_body = [&] {
+      started = true;
+      if (use_guard) {
+        weft::NoPreempt guard;
+        spin_for(150ms);
+        ran_during_guard = other_ran.load();
+      } else {
+        spin_for(150ms);
+        ran_during_guard = other_ran.load();
+      }
+    };
+    auto hog = rt().spawn_fiber(hog_body, weft::SpawnOptions{.name = "hog", .preemptible = use_guard, .worker = 0});
+    while (!started.load()) std::this_thread::yield();
+    auto other = rt().spawn_fiber([&] { other_ran = true; }, weft::SpawnOptions{.name = "other", .worker = 0});
+    hog.join();
+    other.join();
+    EXPECT_FALSE(ran_during_guard) << (use_guard ? "NoPreempt" : "preemptible = false");
+  }
+}
+
+TEST_P(Preempt, ManyHogsAllFinishWithTheirOwnResults) {
+  const std::size_t n = std::min<std::size_t>(2 * workers(), 8);
+  uint64_t expected = crunch(7, 20000 * 40);
+  std::vector<weft::JoinHandle<uint64_t>> hogs;
+  for (std::size_t i = 0; i < n; ++i)
+    hogs.push_back(rt().spawn_fiber([] {
+      uint64_t x = 7;
+      for (int i = 0; i < 40; ++i) x = crunch(x, 20000);
+      uint64_t y = spin_for(60ms);  // long enough to be preempted
+      return x + (y & 0);
+    }));
+  for (auto& h : hogs) EXPECT_EQ(h.join(), expected);
+  EXPECT_GT(rt().preemptions(), 0u);
+}
+
+TEST_P(Preempt, RegistersAndSignalMaskSurvive) {
+  // Floating-point and integer state across many preemptions (and, with
+  // several workers, migrations), and a signal mask the fiber set itself.
+  auto work = [] {
+    double a = 1.0, b = 0.5;
+    uint64_t x = 1;
+    for (int i = 0; i < 3'000'000; ++i) {
+      a = a * 1.0000001 + b;
+      b = b * 0.9999999 - 1e-9;
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      asm volatile("" : "+x"(a), "+x"(b), "+r"(x));
+    }
+    return a + b + double(x >> 11);
+  };
+  const double expected = work();
+  std::vector<weft::JoinHandle<bool>> fibers;
+  for (int f = 0; f < 3; ++f)
+    fibers.push_back(rt().spawn_fiber([&] {
+      sigset_t usr2, now;
+      sigemptyset(&usr2);
+      sigaddset(&usr2, SIGUSR2);
+      pthread_sigmask(SIG_BLOCK, &usr2, nullptr);
+      bool same = true;
+      const auto until = Clock::now() + 150ms;
+      while (Clock::now() < until) same &= work() == expected;
+      pthread_sigmask(SIG_BLOCK, nullptr, &now);
+      bool mask_kept = sigismember(&now, SIGUSR2) == 1;
+      pthread_sigmask(SIG_UNBLOCK, &usr2, nullptr);
+      return same && mask_kept;
+    }));
+  for (auto& f : fibers) EXPECT_TRUE(f.join());
+  EXPECT_GT(rt().preemptions(), 0u);
+}
+
+WEFT_INSTANTIATE_OVER_WORKERS(Preempt);
+
+// C library work under preemption: malloc, stdio and std::string from
+// fibers preempted every millisecond while others allocate. The handler
+// never switches inside libc (its locks), so nothing deadlocks; ASan checks
+// the heap.
+TEST(PreemptStress, MallocPrintfAndStringsUnderPreemption) {
+  for (std::size_t workers : {1, 2}) {
+    weft::Config c;
+    c.workers = workers;
+    c.time_slice = 1ms;
+    weft::Runtime rt{c};
+    FILE* sink = std::fopen("/dev/null", "w");
+    ASSERT_NE(sink, nullptr);
+    std::vector<weft::JoinHandle<bool>> fibers;
+    for (int f = 0; f < 4; ++f)
+      fibers.push_back(rt.spawn_fiber([sink, f] {
+        bool ok = true;
+        const auto until = Clock::now() + 700ms;
+        for (uint64_t i = 0; Clock::now() < until; ++i) {
+          std::size_t n = 16 + (i * 7919 + f) % 4000;
+          auto* p = static_cast<unsigned char*>(std::malloc(n));
+          std::memset(p, int(i & 0xff), n);
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "fiber %d iteration %llu", f, (unsigned long long)i);
+          std::string s = std::string(buf) + ":" + std::to_string(n);
+          std::fprintf(sink, "%s %u\n", s.c_str(), unsigned(p[n - 1]));
+          ok &= p[0] == (i & 0xff) && s.find(std::to_string(n)) != std::string::npos;
+          std::free(p);
+        }
+        return ok;
+      }));
+    for (int f = 0; f < 4; ++f)
+      fibers.push_back(rt.spawn_fiber([] {
+        std::vector<std::string> keep;
+        for (int i = 0; i < 200; ++i) {
+          keep.emplace_back(std::string(100 + i, 'x'));
+          weft::sleep_for(1ms);
+        }
+        return keep.size() == 200;
+      }));
+    for (auto& f : fibers) EXPECT_TRUE(f.join());
+    EXPECT_GT(rt.preemptions(), 0u) << workers << " workers";
+    std::fclose(sink);
+  }
+}
+
+uint64_t app_function(uint64_t x) { return crunch(x, 1); }
+
+TEST(CodeMap, ClassifiesWeftLibcAndApplicationCode) {
+  using weft::sched::detail::CodeMap;
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZN4weft5sched6Worker3runEv"));
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZNK4weft4core10TaskHeader5stateEv"));
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZNSt6vectorIN4weft5sched10TimerQueue5EntryESaIS3_EE17_M_realloc_insertEv"));
+  EXPECT_FALSE(CodeMap::is_weft_symbol("_ZN16weft_preemptible4callIZ4mainEUlvE_EEDcRT_"));
+  EXPECT_FALSE(CodeMap::is_weft_symbol("_Z3fooRN4weft7ChannelIiEE"));  // user code taking a weft type
+  EXPECT_FALSE(CodeMap::is_weft_symbol("main"));
+  const CodeMap& map = CodeMap::instance();
+  EXPECT_GT(map.weft_ranges(), 0u);
+  EXPECT_TRUE(map.is_safe_point(reinterpret_cast<uintptr_t>(&crunch) + 4));
+  EXPECT_TRUE(map.is_safe_point(reinterpret_cast<uintptr_t>(&app_function)));
+  EXPECT_FALSE(map.is_safe_point(reinterpret_cast<uintptr_t>(&std::malloc)));
+  EXPECT_FALSE(map.is_safe_point(reinterpret_cast<uintptr_t>(&std::snprintf)));
+  auto yield = static_cast<weft::YieldAwaiter (*)()>(&weft::yield_now);
+  EXPECT_FALSE(map.is_safe_point(reinterpret_cast<uintptr_t>(yield)));
+}
+
+}  // namespace preempt_test
