@@ -59,7 +59,7 @@ bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock:
   const uint64_t seq = w.run_seq();
   const bool running = (seq & 1) != 0;
   if (seq != seen.seq) {  // a new run (or none) since the last look
-    seen = Seen{seq, began, began, false};
+    seen = Seen{seq, now, began, began, false};
     return running;
   }
   if (!running) return false;
@@ -69,7 +69,7 @@ bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock:
 
 uint32_t Monitor::requests_for(Seen& seen, Clock::time_point now) {
   uint32_t requests = 0;
-  if (slice_.count() > 0 && now - seen.since >= slice_ && now - seen.preempt_sent >= slice_ / 2) {
+  if (slice_.count() > 0 && now - seen.began >= slice_ && now - seen.preempt_sent >= slice_ / 2) {
     seen.preempt_sent = now;  // step 3
     requests |= kPreempt;
   }

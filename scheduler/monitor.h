@@ -11,7 +11,8 @@
 //      every threshold/4) while some worker runs a task, and every slice (at
 //      most threshold/4, at most 50 ms) while all are idle, so an idle
 //      runtime costs it a few wake-ups a second. A run first seen at one
-//      sample began, on average, halfway since the previous one.
+//      sample began, on average, halfway since the previous one; preemption
+//      counts from there, stall reports (step 4) from the sample itself.
 //   3. The same odd value seen for longer than the slice: it asks the worker
 //      to preempt (preempt.h), again every slice while the run lasts (the
 //      first signal may land where switching is unsafe).
@@ -50,7 +51,8 @@ class Monitor {
   using Clock = std::chrono::steady_clock;
   struct Seen {
     uint64_t seq = 0;
-    Clock::time_point since;
+    Clock::time_point since;  // first seen: stall reports never overstate a run
+    Clock::time_point began;  // its likely start: for the time slice
     Clock::time_point preempt_sent;
     bool reported = false;
   };

@@ -52,21 +52,34 @@ void report_stall(const core::TaskHeader& t, const Worker& w) {
   backtrace_symbols_fd(frames, n, 2);
 }
 
-uintptr_t interrupted_pc(void* ucontext) {
+struct Interrupted {
+  uintptr_t pc = 0;  // 0: unknown, never a safe point
+  uintptr_t sp = 0;
+};
+
+Interrupted interrupted_at(void* ucontext) {
+  const auto& mc = static_cast<ucontext_t*>(ucontext)->uc_mcontext;
 #if defined(__x86_64__)
-  return uintptr_t(static_cast<ucontext_t*>(ucontext)->uc_mcontext.gregs[REG_RIP]);
+  return {uintptr_t(mc.gregs[REG_RIP]), uintptr_t(mc.gregs[REG_RSP])};
 #elif defined(__aarch64__)
-  return uintptr_t(static_cast<ucontext_t*>(ucontext)->uc_mcontext.pc);
+  return {uintptr_t(mc.pc), uintptr_t(mc.sp)};
 #else
-  return 0;  // unknown: never a safe point
+  (void)mc;
+  return {};
 #endif
 }
 
-// Steps 2 and 3 of the protocol.
+// Steps 2 and 3 of the protocol. The stack check matters: the worker sets
+// ThreadState::task just before it switches into the fiber, so the signal
+// may interrupt the worker itself (in a PLT stub, say) on its own stack.
 bool at_safe_point(const core::ThreadState& ts, const core::TaskHeader& t, void* ucontext) {
   if (t.kind() != core::TaskKind::kFiber || t.no_preempt != 0 || ts.preempt_off != 0) return false;
+  const core::Stack& stack = static_cast<const core::FiberBase&>(t).stack();
+  const Interrupted at = interrupted_at(ucontext);
+  const auto lo = reinterpret_cast<uintptr_t>(stack.lo);
+  if (at.sp <= lo || at.sp >= lo + stack.size) return false;
   const detail::CodeMap* map = detail::CodeMap::built();
-  return map != nullptr && map->is_safe_point(interrupted_pc(ucontext));
+  return map != nullptr && map->is_safe_point(at.pc);
 }
 
 // Not instrumented by ThreadSanitizer, which runs handlers outside the

@@ -132,6 +132,14 @@ void CodeMap::add_weft_symbols(const char* path, uintptr_t bias) {
   if (symtab == nullptr || symtab->sh_link >= eh->e_shnum) return;
   const Elf64_Shdr& strtab = sh[symtab->sh_link];
   if (!f.holds(symtab->sh_offset, symtab->sh_size) || !f.holds(strtab.sh_offset, strtab.sh_size)) return;
+  // The linker's call stubs (PLT) have no symbols; weft's own calls between
+  // its libraries go through them: never a safe point.
+  const Elf64_Shdr& shstr = sh[eh->e_shstrndx < eh->e_shnum ? eh->e_shstrndx : 0];
+  for (int i = 0; i < eh->e_shnum && f.holds(shstr.sh_offset, shstr.sh_size); ++i) {
+    if (sh[i].sh_name >= shstr.sh_size || (sh[i].sh_flags & SHF_EXECINSTR) == 0) continue;
+    std::string_view name(f.bytes() + shstr.sh_offset + sh[i].sh_name);
+    if (starts_with(name, ".plt")) weft_.push_back({bias + sh[i].sh_addr, bias + sh[i].sh_addr + sh[i].sh_size});
+  }
   const auto* syms = reinterpret_cast<const Elf64_Sym*>(f.bytes() + symtab->sh_offset);
   const char* names = f.bytes() + strtab.sh_offset;
   for (std::size_t i = 0; i < symtab->sh_size / sizeof(Elf64_Sym); ++i) {

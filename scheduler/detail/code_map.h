@@ -9,7 +9,8 @@
 //     liburing, Boost.Context), and
 //   - not inside one of weft's own functions: symbols in namespace weft (and
 //     standard-library templates instantiated for weft's types), read from
-//     each object's ELF symbol table (.symtab, else .dynsym).
+//     each object's ELF symbol table (.symtab, else .dynsym), nor in the
+//     linker's call stubs (.plt sections).
 // Code loaded later (dlopen) is in no range, so it is never a safe point.
 #pragma once
 

@@ -45,8 +45,13 @@ std::error_code check_before_wait(const WaitOptions& options);
 // The running coroutine task, or std::logic_error naming `what`.
 core::TaskHeader* current_coroutine(const char* what);
 
+// Never inlined: from handing out its Waker to parking, a fiber must not be
+// preempted (the requeue would lose the wake), and the preemption handler
+// recognises weft's code by its symbols (scheduler/detail/code_map.h). The
+// primitives' inline fast paths, which may land in application functions,
+// hold only spin locks, which block preemption themselves.
 template <class Op>
-std::error_code block(Op& op, Waiter& w, const WaitOptions& options) {
+[[gnu::noinline]] std::error_code block(Op& op, Waiter& w, const WaitOptions& options) {
   w.can_retry = Op::kMayRetry;
   op.lock().lock();
   for (;;) {
