@@ -59,6 +59,11 @@ struct Config {
   // Coroutines cannot be interrupted: past their slice their next weft
   // operation yields.
   std::chrono::microseconds time_slice{10000};
+  // A worker that has run one task this long (a system call that blocks,
+  // a coroutine computing) hands its queued tasks over: its LIFO slot goes
+  // into its stealable ring and an idle worker is woken to take them (Go's
+  // hand-off; scheduler/monitor.h). Pinned tasks stay. 0: off.
+  std::chrono::microseconds handoff_after{1000};
   // The signal the monitor sends for both stall reports and preemption.
   int monitor_signal = SIGURG;  // rarely used by applications (Go uses it too)
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;

@@ -12,6 +12,7 @@ Monitor::Monitor(Scheduler& scheduler)
     : scheduler_(scheduler),
       threshold_(scheduler.config().stall_threshold),
       slice_(scheduler.config().time_slice),
+      handoff_(scheduler.config().handoff_after),
       signal_(scheduler.config().monitor_signal) {
   install_monitor_handler(signal_, slice_.count() > 0);
   thread_ = std::thread([this] { loop(); });
@@ -32,8 +33,10 @@ void Monitor::loop() {
   Clock::duration idle_period = milliseconds(50);
   if (threshold_.count() > 0) idle_period = std::min(idle_period, threshold_ / 4);
   if (slice_.count() > 0) idle_period = std::min(idle_period, slice_);
+  if (handoff_.count() > 0) idle_period = std::min(idle_period, std::max<Clock::duration>(handoff_, milliseconds(10)));
   Clock::duration busy_period = idle_period;
   if (slice_.count() > 0) busy_period = std::min(busy_period, slice_ / 10);
+  if (handoff_.count() > 0) busy_period = std::min(busy_period, handoff_);
   busy_period = std::max<Clock::duration>(busy_period, std::chrono::microseconds(100));
   idle_period = std::max(idle_period, busy_period);
 
@@ -59,12 +62,24 @@ bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock:
   const uint64_t seq = w.run_seq();
   const bool running = (seq & 1) != 0;
   if (seq != seen.seq) {  // a new run (or none) since the last look
-    seen = Seen{seq, now, began, began, false};
+    seen = Seen{seq, now, began, began, false, Clock::time_point{}, false};
     return running;
   }
   if (!running) return false;
-  if (uint32_t requests = requests_for(seen, now)) w.request_signal(requests, signal_);
+  if (uint32_t requests = hand_off(seen, now) | requests_for(seen, now)) w.request_signal(requests, signal_);
   return true;
+}
+
+uint32_t Monitor::hand_off(Seen& seen, Clock::time_point now) {
+  if (handoff_.count() <= 0 || now - seen.since < handoff_) return 0;
+  if (seen.wake_pending) {
+    seen.wake_pending = false;
+    scheduler_.notify_if_work_pending();
+  }
+  if (now - seen.handed_off < 10 * handoff_) return 0;
+  seen.handed_off = now;  // step 4
+  seen.wake_pending = true;
+  return kHandOff;
 }
 
 uint32_t Monitor::requests_for(Seen& seen, Clock::time_point now) {
@@ -74,7 +89,7 @@ uint32_t Monitor::requests_for(Seen& seen, Clock::time_point now) {
     requests |= kPreempt;
   }
   if (threshold_.count() > 0 && !seen.reported && now - seen.since >= threshold_ &&
-      now - last_report_ >= std::chrono::seconds(1)) {  // step 4, rate-limited
+      now - last_report_ >= std::chrono::seconds(1)) {  // step 5, rate-limited
     seen.reported = true;
     last_report_ = now;
     set_stall_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now - seen.since).count());

@@ -12,11 +12,18 @@
 //      most threshold/4, at most 50 ms) while all are idle, so an idle
 //      runtime costs it a few wake-ups a second. A run first seen at one
 //      sample began, on average, halfway since the previous one; preemption
-//      counts from there, stall reports (step 4) from the sample itself.
+//      counts from there, hand-off and stall reports from the sample itself.
 //   3. The same odd value seen for longer than the slice: it asks the worker
 //      to preempt (preempt.h), again every slice while the run lasts (the
 //      first signal may land where switching is unsafe).
-//   4. Seen for longer than the threshold: it asks for a stall report. The
+//   4. Seen for longer than Config::handoff_after: the worker is stuck (a
+//      blocking system call, a long computation). Its ring is stealable
+//      already; its LIFO slot is not, so the monitor asks the worker's own
+//      thread (kHandOff) to move that task into the ring, and at the next
+//      sample wakes an idle worker to take what is queued. Again every
+//      10 handoff_after while the run lasts: the stuck task may have queued
+//      more before it blocked.
+//   5. Seen for longer than the threshold: it asks for a stall report. The
 //      handler, running in the stalled task's own context, writes the task's
 //      id, name, worker and run time and a backtrace of the thread to stderr,
 //      with async-signal-safe calls only. One report per stalled run, and at
@@ -36,6 +43,7 @@
 namespace weft::sched {
 
 class Scheduler;
+class Worker;
 
 class Monitor {
  public:
@@ -55,15 +63,19 @@ class Monitor {
     Clock::time_point began;  // its likely start: for the time slice
     Clock::time_point preempt_sent;
     bool reported = false;
+    Clock::time_point handed_off;  // step 4: when the worker was last asked
+    bool wake_pending = false;     // step 4: wake the others at the next sample
   };
   void loop();
   // True if the worker is running a task.
   bool check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now);
   uint32_t requests_for(Seen& seen, Clock::time_point now);
+  uint32_t hand_off(Seen& seen, Clock::time_point now);
 
   Scheduler& scheduler_;
   const Clock::duration threshold_;  // 0: no stall reports
   const Clock::duration slice_;      // 0: no preemption
+  const Clock::duration handoff_;    // 0: no hand-off
   const int signal_;
   std::chrono::steady_clock::time_point last_report_{};
   std::atomic<uint64_t> reports_{0};

@@ -32,6 +32,7 @@ namespace weft::sched {
 enum SignalRequest : uint32_t {
   kReportStall = 1u << 0,
   kPreempt = 1u << 1,
+  kHandOff = 1u << 2,  // Worker::hand_off_lifo_from_signal (monitor.h, step 4)
 };
 
 // Installs the handler for `signal`, once per process per signal; with

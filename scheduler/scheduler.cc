@@ -54,7 +54,7 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     workers_.push_back(std::make_unique<Worker>(*this, i, std::move(driver)));
   }
   for (auto& w : workers_) w->start();
-  if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0)
+  if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0 || config_.handoff_after.count() > 0)
     monitor_ = std::make_unique<Monitor>(*this);
 }
 

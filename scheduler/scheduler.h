@@ -108,7 +108,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   const Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<Monitor> monitor_;  // none when both stall_threshold and time_slice are 0
+  std::unique_ptr<Monitor> monitor_;  // none when stall_threshold, time_slice and handoff_after are all 0
   InjectQueue inject_;
   Idle idle_;
   core::StackPool stacks_;

@@ -332,7 +332,23 @@ void Worker::release_stack(core::Stack stack) {
   scheduler_.stacks().release(stack);
 }
 
+void Worker::hand_off_lifo_from_signal() {
+  if (in_queue_op_ || lifo_ == nullptr || local_.len() >= RunQueue::kCapacity) return;  // full: no overflow here
+  TaskHeader* t = std::exchange(lifo_, nullptr);
+  local_.push(t, scheduler_.inject());
+}
+
 void Worker::schedule_local(TaskHeader* task, bool lifo) {
+  // Signal fences: the handler (hand_off_lifo_from_signal) runs on this
+  // thread between any two instructions and must see the flag up first.
+  in_queue_op_ = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  schedule_local_unguarded(task, lifo);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  in_queue_op_ = false;
+}
+
+void Worker::schedule_local_unguarded(TaskHeader* task, bool lifo) {
   if (task->pinned && task->home_worker == index_) {
     task->queue_next = nullptr;
     if (pinned_tail_) {

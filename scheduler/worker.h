@@ -53,6 +53,11 @@ class Worker {
   // bits) by sending it `signal`; its handler takes them.
   void request_signal(uint32_t requests, int signal);
   uint32_t take_signal_requests() { return signal_requests_.exchange(0, std::memory_order_acquire); }
+  // The monitor signal's handler, on this worker's thread while a task has
+  // run past Config::handoff_after (a blocking system call, say): moves the
+  // LIFO slot's task into the ring, where other workers can steal it. Not
+  // while the interrupted task is itself queueing (in_queue_op_).
+  void hand_off_lifo_from_signal();
 
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
@@ -73,6 +78,7 @@ class Worker {
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
   void requeue(core::TaskHeader* task, bool lifo);
+  void schedule_local_unguarded(core::TaskHeader* task, bool lifo);
   void requeue_preempted(core::TaskHeader* task);
   void finish(core::TaskHeader* task);
   bool spin_for_work();
@@ -101,6 +107,10 @@ class Worker {
   RunQueue::Local local_{queue_};
   core::TaskHeader* lifo_ = nullptr;
   uint32_t lifo_polls_ = 0;
+  // True while a running task is in schedule_local() on this thread: the
+  // one owner operation on lifo_ and the ring a signal handler can interrupt
+  // with a task running. Read only by that handler, on this thread.
+  bool in_queue_op_ = false;
   uint64_t tick_ = 0;
   std::atomic<uint64_t> run_seq_{0};  // written by the owner, read by the monitor
   // release (request_signal) / acquire (take_signal_requests): the handler
