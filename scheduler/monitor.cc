@@ -8,22 +8,52 @@
 
 namespace weft::sched {
 
-Monitor::Monitor(Scheduler& scheduler)
-    : scheduler_(scheduler),
-      threshold_(scheduler.config().stall_threshold),
-      slice_(scheduler.config().time_slice),
-      handoff_(scheduler.config().handoff_after),
-      signal_(scheduler.config().monitor_signal) {
-  install_monitor_handler(signal_, slice_.count() > 0);
-  thread_ = std::thread([this] { loop(); });
+void MonitorGate::worker_unparked() {
+  awake_.fetch_add(1, std::memory_order_seq_cst);  // step 6: pairs with sleep_while_all_parked()
+  if (!sleeping_.load(std::memory_order_seq_cst)) return;
+  {
+    std::lock_guard lock(mu_);  // the monitor checks sleeping_ under it: no lost wake-up
+    sleeping_.store(false, std::memory_order_relaxed);
+  }
+  cv_.notify_one();
 }
 
-Monitor::~Monitor() {
+bool MonitorGate::wait_for(Clock::duration period) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, period, [&] { return stop_; });
+}
+
+MonitorGate::Sleep MonitorGate::sleep_while_all_parked() {
+  std::unique_lock lock(mu_);
+  sleeping_.store(true, std::memory_order_seq_cst);  // step 6: pairs with worker_unparked()
+  const bool all_parked = awake_.load(std::memory_order_seq_cst) == 0;
+  if (all_parked) cv_.wait(lock, [&] { return stop_ || !sleeping_.load(std::memory_order_relaxed); });
+  sleeping_.store(false, std::memory_order_relaxed);
+  if (stop_) return Sleep::kStopped;
+  return all_parked ? Sleep::kSlept : Sleep::kNotAllParked;
+}
+
+void MonitorGate::stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
+}
+
+Monitor::Monitor(Scheduler& scheduler, MonitorGate& gate)
+    : scheduler_(scheduler),
+      threshold_(scheduler.config().stall_threshold),
+      slice_(scheduler.config().time_slice),
+      handoff_(scheduler.config().handoff_after),
+      signal_(scheduler.config().monitor_signal),
+      gate_(gate) {
+  install_monitor_handler(signal_, slice_.count() > 0);
+  thread_ = std::thread([this] { loop(); });
+}
+
+Monitor::~Monitor() {
+  gate_.stop();
   thread_.join();
 }
 
@@ -42,19 +72,32 @@ void Monitor::loop() {
 
   std::vector<Seen> seen(scheduler_.num_workers());
   Clock::duration period = idle_period;
-  std::unique_lock lock(mu_);
   Clock::time_point last = Clock::now();
-  while (!cv_.wait_for(lock, period, [&] { return stop_; })) {
+  while (gate_.wait_for(period)) {
     const auto now = Clock::now();
-    // A run first seen now began after the last sample: halfway, on
-    // average. The gap is longer than the period when the monitor itself
-    // waited for a CPU, which this corrects for.
-    const auto began = last + (now - last) / 2;
-    bool busy = false;
-    for (uint32_t i = 0; i < seen.size(); ++i) busy |= check(i, seen[i], began, now);
+    const bool busy = sample(seen, last, now);
     period = busy ? busy_period : idle_period;
     last = now;
+    if (busy) continue;
+    const MonitorGate::Sleep slept = gate_.sleep_while_all_parked();  // step 6
+    if (slept == MonitorGate::Sleep::kStopped) break;
+    if (slept == MonitorGate::Sleep::kSlept) {
+      // A worker just woke: look again soon. The sleep itself is no run's
+      // "halfway since the last sample".
+      period = busy_period;
+      last = Clock::now();
+    }
   }
+}
+
+bool Monitor::sample(std::vector<Seen>& seen, Clock::time_point last, Clock::time_point now) {
+  // A run first seen now began after the last sample: halfway, on average.
+  // The gap is longer than the period when the monitor itself waited for a
+  // CPU, which this corrects for.
+  const auto began = last + (now - last) / 2;
+  bool busy = false;
+  for (uint32_t i = 0; i < seen.size(); ++i) busy |= check(i, seen[i], began, now);
+  return busy;
 }
 
 bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now) {

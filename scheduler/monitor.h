@@ -8,9 +8,9 @@
 //      every task it runs: odd means "a task is running". Relaxed stores, no
 //      clock read on the hot path.
 //   2. The monitor samples each worker's sequence every slice/10 (at most
-//      every threshold/4) while some worker runs a task, and every slice (at
-//      most threshold/4, at most 50 ms) while all are idle, so an idle
-//      runtime costs it a few wake-ups a second. A run first seen at one
+//      every threshold/4) while some worker runs a task, every slice (at
+//      most threshold/4, at most 50 ms) while none does but some are awake,
+//      and not at all while every worker is parked (step 6). A run first seen at one
 //      sample began, on average, halfway since the previous one; preemption
 //      counts from there, hand-off and stall reports from the sample itself.
 //   3. The same odd value seen for longer than the slice: it asks the worker
@@ -28,6 +28,13 @@
 //      id, name, worker and run time and a backtrace of the thread to stderr,
 //      with async-signal-safe calls only. One report per stalled run, and at
 //      most one per second in all (rate limit).
+//   6. When a sample finds no run and every worker parked, nothing can run
+//      past a slice, so the monitor sleeps until a worker leaves park()
+//      (MonitorGate): an idle runtime wakes no thread at all. The worker
+//      counts itself awake and then checks whether the monitor sleeps; the
+//      monitor says it sleeps and then checks that no worker is awake. Both
+//      sides are seq_cst, so at least one sees the other (the store-load
+//      pattern of idle.h's step 4).
 #pragma once
 
 #include <pthread.h>
@@ -45,9 +52,36 @@ namespace weft::sched {
 class Scheduler;
 class Worker;
 
+// Step 6: where the monitor sleeps and the workers wake it. Owned by the
+// Scheduler, so it outlives both the monitor and the workers.
+class MonitorGate {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit MonitorGate(uint32_t workers) : awake_(workers) {}
+
+  // ---- for workers, on their way into and out of Worker::park() ----
+  void worker_parking() { awake_.fetch_sub(1, std::memory_order_seq_cst); }
+  void worker_unparked();
+
+  // ---- for the monitor thread ----
+  // False once stopped.
+  bool wait_for(Clock::duration period);
+  enum class Sleep { kStopped, kNotAllParked, kSlept };
+  // Sleeps while every worker is parked.
+  Sleep sleep_while_all_parked();
+  void stop();
+
+ private:
+  std::atomic<uint32_t> awake_;
+  std::atomic<bool> sleeping_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+};
+
 class Monitor {
  public:
-  explicit Monitor(Scheduler& scheduler);
+  Monitor(Scheduler& scheduler, MonitorGate& gate);
   ~Monitor();  // stops and joins the thread
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -67,6 +101,8 @@ class Monitor {
     bool wake_pending = false;     // step 4: wake the others at the next sample
   };
   void loop();
+  // Samples every worker; true if any runs a task.
+  bool sample(std::vector<Seen>& seen, Clock::time_point last, Clock::time_point now);
   // True if the worker is running a task.
   bool check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now);
   uint32_t requests_for(Seen& seen, Clock::time_point now);
@@ -79,9 +115,7 @@ class Monitor {
   const int signal_;
   std::chrono::steady_clock::time_point last_report_{};
   std::atomic<uint64_t> reports_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  MonitorGate& gate_;
   std::thread thread_;
 };
 

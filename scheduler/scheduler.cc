@@ -41,6 +41,7 @@ Config resolve(Config c) {
 
 Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     : config_(resolve(config)),
+      monitor_gate_(static_cast<uint32_t>(config_.workers)),
       idle_(static_cast<uint32_t>(config_.workers)),
       stacks_(config_.stack_size, config_.stack_cache),
       registry_(config_.workers + 1),
@@ -55,7 +56,7 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
   }
   for (auto& w : workers_) w->start();
   if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0 || config_.handoff_after.count() > 0)
-    monitor_ = std::make_unique<Monitor>(*this);
+    monitor_ = std::make_unique<Monitor>(*this, monitor_gate_);
 }
 
 Scheduler::~Scheduler() { shutdown(); }

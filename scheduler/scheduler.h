@@ -66,6 +66,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   Worker* current_worker();
   InjectQueue& inject() { return inject_; }
   Idle& idle() { return idle_; }
+  MonitorGate& monitor_gate() { return monitor_gate_; }
   core::StackPool& stacks() { return stacks_; }
   TaskRegistry& registry() { return registry_; }
   bool is_shutdown() const { return shutdown_.load(std::memory_order_acquire); }
@@ -108,6 +109,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   const Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  MonitorGate monitor_gate_;          // before monitor_: it outlives the monitor thread
   std::unique_ptr<Monitor> monitor_;  // none when stall_threshold, time_slice and handoff_after are all 0
   InjectQueue inject_;
   Idle idle_;

@@ -434,6 +434,7 @@ void Worker::park() {
   // searches, so each worker re-checks for itself.
   if (was_last_searcher || !scheduler_.stealing_enabled()) scheduler_.notify_if_work_pending();
   scheduler_.emit(EventKind::kWorkerPark, nullptr, index_);
+  scheduler_.monitor_gate().worker_parking();  // lets the monitor sleep too (monitor.h, step 6)
   while (!scheduler_.is_shutdown()) {
     if (has_local_work()) {
       // False: a notifier already took us off the sleeper list and counted us
@@ -448,6 +449,7 @@ void Worker::park() {
       break;
     }
   }
+  scheduler_.monitor_gate().worker_unparked();  // before running anything the monitor must watch
   scheduler_.emit(EventKind::kWorkerUnpark, nullptr, index_);
 }
 

@@ -84,6 +84,20 @@ for name in skynet spawn_join pingpong sleep; do
   done
 done
 echo
+echo "== preemption: a 1 ms sleeper's lateness beside a fiber that spins (hog_latency, 2 workers, median of $reps p99s) =="
+: >"$out/hog_latency.txt"
+hog_ms=2000; [ $quick -eq 1 ] && hog_ms=500
+for preempt in 1 0; do
+  values=()
+  for _ in $(seq $reps); do
+    line=$(WEFT_PREEMPT=$preempt "$bin/bench/contract/hog_latency" 2 $hog_ms 2>>"$out/stderr.txt") || line="value=nan"
+    echo "preempt=$preempt $line" >>"$out/hog_latency.txt"
+    values+=("$(sed -E 's/.* value=([^ ]+).*/\1/' <<<"$line")")
+  done
+  label="preemption on (10 ms slice)"; [ $preempt = 0 ] && label="preemption off"
+  printf '%-28s p99 lateness %10s us\n' "$label" "$(printf '%s\n' "${values[@]}" | median)"
+done
+echo
 echo "== echo: weft's server on one worker against a plain epoll loop (median of $reps, 32 connections, 64 B) =="
 : >"$out/echo.txt"
 port=$((20000 + RANDOM % 20000))
@@ -111,4 +125,4 @@ echo_run "weft coroutines, io_uring" "$weft_echo" 1
 WEFT_TASK=fiber echo_run "weft fibers, io_uring" "$weft_echo" 1
 WEFT_IO=epoll echo_run "weft coroutines, epoll" "$weft_echo" 1
 echo
-echo "results: $out/micro.json, $out/contract.txt, $out/echo.txt"
+echo "results: $out/micro.json, $out/contract.txt, $out/hog_latency.txt, $out/echo.txt"

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scheduler/detail/code_map.h"
@@ -61,11 +62,14 @@ struct HogRun {
 };
 
 // A hog and a ticker on worker 0 of a runtime with `workers` workers.
-HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice) {
+// With `idle_first`, the runtime idles that long before: every worker parks
+// and the monitor sleeps (monitor.h, step 6) until the hog's worker wakes.
+HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice, Clock::duration idle_first = {}) {
   weft::Config c;
   c.workers = workers;
   c.time_slice = slice;
   weft::Runtime rt{c};
+  std::this_thread::sleep_for(idle_first);
   std::atomic<bool> ticking{false};
   auto hog = rt.spawn_fiber(
       [&] {
@@ -89,6 +93,12 @@ class Preempt : public weft::testing::RuntimeTest {};
 
 TEST_P(Preempt, SpinningFiberDoesNotDelayATimerTaskOnItsWorker) {
   HogRun r = hog_and_ticker(workers(), 10ms);
+  EXPECT_LT(r.worst, 100ms) << "worst lateness " << std::chrono::duration<double, std::milli>(r.worst).count();
+  EXPECT_GT(r.preemptions, 0u);
+}
+
+TEST_P(Preempt, AHogAfterAnIdleSpellIsStillPreempted) {
+  HogRun r = hog_and_ticker(workers(), 10ms, 200ms);
   EXPECT_LT(r.worst, 100ms) << "worst lateness " << std::chrono::duration<double, std::milli>(r.worst).count();
   EXPECT_GT(r.preemptions, 0u);
 }
