@@ -60,6 +60,7 @@ std::size_t Runtime::workers() const { return scheduler_->num_workers(); }
 std::size_t Runtime::live_tasks() const { return scheduler_->live_tasks(); }
 
 uint64_t Runtime::preemptions() const { return scheduler_->preemptions(); }
+uint32_t Runtime::spare_workers_started() const { return scheduler_->spares_started(); }
 const Config& Runtime::config() const { return scheduler_->config(); }
 
 Runtime::Handle current_handle() {

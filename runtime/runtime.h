@@ -133,6 +133,9 @@ class Runtime {
   const Config& config() const;
   // Fibers preempted for running past Config::time_slice, so far.
   uint64_t preemptions() const;
+  // Spare worker threads started so far for workers blocked in system calls
+  // (Config::max_spare_workers); each starts at most once.
+  uint32_t spare_workers_started() const;
 
  private:
   std::shared_ptr<sched::Scheduler> scheduler_;

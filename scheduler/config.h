@@ -64,6 +64,14 @@ struct Config {
   // into its stealable ring and an idle worker is woken to take them (Go's
   // hand-off; scheduler/monitor.h). Pinned tasks stay. 0: off.
   std::chrono::microseconds handoff_after{1000};
+  // Spare workers (Go starts a new M for the P of a thread stuck in a
+  // system call): when workers have been blocked in the kernel past
+  // handoff_after and no other worker is idle to take their queued tasks,
+  // the monitor starts up
+  // to this many spare worker threads, which steal those tasks and stop
+  // again once no worker is stuck (scheduler/monitor.h, step 7). Work-
+  // stealing mode only; 0: none.
+  std::size_t max_spare_workers = 4;
   // The signal the monitor sends for both stall reports and preemption.
   int monitor_signal = SIGURG;  // rarely used by applications (Go uses it too)
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;

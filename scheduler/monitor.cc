@@ -1,12 +1,41 @@
 #include "scheduler/monitor.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 #include "scheduler/preempt.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/worker.h"
 
 namespace weft::sched {
+
+namespace {
+// Whether the thread is asleep in the kernel (state S or D in
+// /proc/self/task/<tid>/stat: a blocking system call, a page-in, a lock) as
+// opposed to running or ready to run. Read only for a worker already past
+// handoff_after, so its cost (an open and a read) is rare.
+bool asleep_in_kernel(int tid) {
+  if (tid <= 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "tid (comm) S ...": comm may hold spaces and parentheses, so the state
+  // follows the last ')'.
+  const char* paren = std::strrchr(buf, ')');
+  if (paren == nullptr || paren[1] == '\0' || paren[2] == '\0') return false;
+  return paren[2] == 'S' || paren[2] == 'D';
+}
+}  // namespace
 
 void MonitorGate::worker_unparked() {
   awake_.fetch_add(1, std::memory_order_seq_cst);  // step 6: pairs with sleep_while_all_parked()
@@ -70,7 +99,7 @@ void Monitor::loop() {
   busy_period = std::max<Clock::duration>(busy_period, std::chrono::microseconds(100));
   idle_period = std::max(idle_period, busy_period);
 
-  std::vector<Seen> seen(scheduler_.num_workers());
+  std::vector<Seen> seen(scheduler_.num_slots());
   Clock::duration period = idle_period;
   Clock::time_point last = Clock::now();
   while (gate_.wait_for(period)) {
@@ -96,8 +125,29 @@ bool Monitor::sample(std::vector<Seen>& seen, Clock::time_point last, Clock::tim
   // CPU, which this corrects for.
   const auto began = last + (now - last) / 2;
   bool busy = false;
-  for (uint32_t i = 0; i < seen.size(); ++i) busy |= check(i, seen[i], began, now);
+  uint32_t stuck = 0;
+  uint32_t idle = 0;
+  for (uint32_t i = 0; i < seen.size(); ++i) {
+    const bool running = check(i, seen[i], began, now);
+    busy |= running;
+    if (i >= scheduler_.num_workers()) continue;  // a spare
+    if (!running) {
+      ++idle;
+    } else if (handoff_.count() > 0 && now - seen[i].since >= handoff_ &&
+               asleep_in_kernel(scheduler_.worker(i).tid())) {
+      ++stuck;  // blocked in a system call; a long computation is not stuck (step 7)
+    }
+  }
+  if (scheduler_.max_spares() > 0) balance_spares(stuck, idle);
   return busy;
+}
+
+void Monitor::balance_spares(uint32_t stuck, uint32_t idle) {
+  uint32_t want = stuck > idle ? std::min(stuck - idle, scheduler_.max_spares()) : 0;
+  // More only for work that waits; fewer as soon as fewer are stuck.
+  if (want > active_spares_ && !scheduler_.work_queued()) want = active_spares_;
+  if (want == active_spares_) return;
+  active_spares_ = scheduler_.set_active_spares(want);
 }
 
 bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now) {

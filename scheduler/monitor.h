@@ -35,6 +35,21 @@
 //      monitor says it sleeps and then checks that no worker is awake. Both
 //      sides are seq_cst, so at least one sees the other (the store-load
 //      pattern of idle.h's step 4).
+//   7. Spare workers (Go's hand-off to a new M). Each sample counts the
+//      regular workers stuck past Config::handoff_after whose thread sleeps
+//      in the kernel (a blocking system call; a long computation is left to
+//      preemption, as in Go) and those running nothing. While stuck ones
+//      outnumber idle ones, the stuck workers'
+//      queues have nobody to take them: if any task is queued, the monitor
+//      makes that many spares active (at most max_spare_workers), starting
+//      each thread on first use. An active spare steals from every queue,
+//      and naps in its driver between looks (it is outside Idle's sleeper
+//      list, so nobody notifies it). When the stuck ones no longer
+//      outnumber the idle ones (a stuck call returned), the monitor
+//      deactivates the surplus: each finishes its current task, gives what
+//      it queued to the inject queue and rests in its driver, still firing
+//      its timers and completing its I/O (those tasks go to the inject
+//      queue too). A spare counts as awake for step 6 while active.
 #pragma once
 
 #include <pthread.h>
@@ -103,6 +118,8 @@ class Monitor {
   void loop();
   // Samples every worker; true if any runs a task.
   bool sample(std::vector<Seen>& seen, Clock::time_point last, Clock::time_point now);
+  // Step 7, from one sample's count of stuck and idle regular workers.
+  void balance_spares(uint32_t stuck, uint32_t idle);
   // True if the worker is running a task.
   bool check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now);
   uint32_t requests_for(Seen& seen, Clock::time_point now);
@@ -113,6 +130,7 @@ class Monitor {
   const Clock::duration slice_;      // 0: no preemption
   const Clock::duration handoff_;    // 0: no hand-off
   const int signal_;
+  uint32_t active_spares_ = 0;
   std::chrono::steady_clock::time_point last_report_{};
   std::atomic<uint64_t> reports_{0};
   MonitorGate& gate_;

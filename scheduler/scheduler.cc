@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -35,26 +36,37 @@ namespace {
 Config resolve(Config c) {
   if (c.workers == 0) c.workers = default_worker_count();
   if (c.workers > 4096) c.workers = 4096;
+  // Spares take over stuck workers' queues by stealing, and the monitor's
+  // hand-off is what notices a stuck worker.
+  if (c.mode != SchedulingMode::kWorkStealing || c.handoff_after.count() <= 0) c.max_spare_workers = 0;
+  if (c.max_spare_workers > 64) c.max_spare_workers = 64;
   return c;
 }
 }  // namespace
 
 Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
     : config_(resolve(config)),
+      drivers_(drivers),
+      num_regular_(static_cast<uint32_t>(config_.workers)),
       monitor_gate_(static_cast<uint32_t>(config_.workers)),
       idle_(static_cast<uint32_t>(config_.workers)),
       stacks_(config_.stack_size, config_.stack_cache),
-      registry_(config_.workers + 1),
-      live_(new LiveShard[config_.workers + 1]) {
+      registry_(config_.workers + config_.max_spare_workers + 1),
+      live_(new LiveShard[config_.workers + config_.max_spare_workers + 1]) {
   core::install_stack_overflow_handler();
   max_spinners_ = static_cast<uint32_t>(std::max<std::size_t>(1, default_worker_count() / 2));
-  workers_.reserve(config_.workers);
-  for (uint32_t i = 0; i < config_.workers; ++i) {
-    std::unique_ptr<Driver> driver = drivers ? drivers(i) : nullptr;
+  const uint32_t slots = num_regular_ + static_cast<uint32_t>(config_.max_spare_workers);
+  workers_.reserve(slots);
+  for (uint32_t i = 0; i < slots; ++i) {
+    if (i >= num_regular_) {  // a spare: its driver when it first starts
+      workers_.push_back(std::make_unique<Worker>(*this, i, WorkerRole::kSpare, nullptr));
+      continue;
+    }
+    std::unique_ptr<Driver> driver = drivers_ ? drivers_(i) : nullptr;
     if (!driver) driver = std::make_unique<FutexDriver>();
-    workers_.push_back(std::make_unique<Worker>(*this, i, std::move(driver)));
+    workers_.push_back(std::make_unique<Worker>(*this, i, WorkerRole::kRegular, std::move(driver)));
   }
-  for (auto& w : workers_) w->start();
+  for (uint32_t i = 0; i < num_regular_; ++i) workers_[i]->start();
   if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0 || config_.handoff_after.count() > 0)
     monitor_ = std::make_unique<Monitor>(*this, monitor_gate_);
 }
@@ -69,6 +81,56 @@ Scheduler* Scheduler::current() {
 Worker* Scheduler::current_worker() {
   core::ThreadState& ts = core::this_thread();
   return ts.executor == this ? static_cast<Worker*>(ts.worker) : nullptr;
+}
+
+uint32_t Scheduler::set_active_spares(uint32_t n) {
+  n = std::min(n, max_spares());
+  // Start or wake in order, so the active ones are always the first n.
+  for (; active_spares_ < n; ++active_spares_) {
+    Worker& spare = *workers_[num_regular_ + active_spares_];
+    if (spare.started()) {
+      spare.set_wanted(true);
+    } else if (!start_spare(spare)) {
+      return active_spares_;
+    }
+  }
+  for (; active_spares_ > n; --active_spares_) workers_[num_regular_ + active_spares_ - 1]->set_wanted(false);
+  return active_spares_;
+}
+
+bool Scheduler::start_spare(Worker& spare) {
+  // Failing to start one (no memory, no threads left) leaves the runtime as
+  // it would be without spares: said once, not fatal.
+  try {
+    std::unique_ptr<Driver> driver = drivers_ ? drivers_(spare.index()) : nullptr;
+    if (!driver) driver = std::make_unique<FutexDriver>();
+    spare.start(std::move(driver));
+  } catch (const std::exception& e) {
+    static std::once_flag once;
+    std::call_once(once, [&] { std::fprintf(stderr, "weft: cannot start a spare worker: %s\n", e.what()); });
+    return false;
+  }
+  spares_started_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+std::chrono::nanoseconds Scheduler::spare_nap() const {
+  using namespace std::chrono;
+  return std::clamp<nanoseconds>(config_.handoff_after, microseconds(100), milliseconds(1));
+}
+
+bool Scheduler::work_queued() {
+  if (!inject_.is_empty()) return true;
+  for (auto& w : workers_) {
+    if (!w->stealer().is_empty()) return true;
+  }
+  return false;
+}
+
+void Scheduler::unpark_all() {
+  for (auto& w : workers_) {
+    if (w->started()) w->unpark();
+  }
 }
 
 uint32_t Scheduler::home_for_spawn() {
@@ -87,7 +149,10 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   task->pinned = placed || options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
   task->no_preempt = options.preemptible ? 0 : 1;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
-  task->home_worker = static_cast<uint16_t>(placed ? options.worker : here ? here->index() : home_for_spawn());
+  // A spare may stop at any time: a task spawned there belongs to a regular
+  // worker (which matters when it is pinned).
+  const bool here_regular = here != nullptr && here->role() == WorkerRole::kRegular;
+  task->home_worker = static_cast<uint16_t>(placed ? options.worker : here_regular ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
   add_live(here, +1);
   task->transition_to_runnable_from_spawn();
@@ -141,13 +206,7 @@ void Scheduler::notify_parked() {
 }
 
 void Scheduler::notify_if_work_pending() {
-  for (auto& w : workers_) {
-    if (!w->stealer().is_empty()) {
-      notify_parked();
-      return;
-    }
-  }
-  if (!inject_.is_empty()) notify_parked();
+  if (work_queued()) notify_parked();
 }
 
 uint64_t Scheduler::take_id(Worker* here) {
@@ -162,7 +221,7 @@ uint64_t Scheduler::take_id(Worker* here) {
 void Scheduler::add_live(Worker* here, int64_t delta) {
   if (here == nullptr) {
     // Outside threads and the shutdown thread share the last shard.
-    live_[num_workers()].n.fetch_add(delta, std::memory_order_release);
+    live_[num_slots()].n.fetch_add(delta, std::memory_order_release);
     return;
   }
   // A worker's shard is written only by that worker: a plain load and store,
@@ -173,7 +232,7 @@ void Scheduler::add_live(Worker* here, int64_t delta) {
 
 std::size_t Scheduler::live_tasks() const {
   int64_t sum = 0;
-  for (uint32_t i = 0; i <= num_workers(); ++i) sum += live_[i].n.load(std::memory_order_acquire);
+  for (uint32_t i = 0; i <= num_slots(); ++i) sum += live_[i].n.load(std::memory_order_acquire);
   return sum > 0 ? static_cast<std::size_t>(sum) : 0;
 }
 
@@ -216,10 +275,12 @@ void Scheduler::shutdown() {
   if (config_.shutdown == ShutdownPolicy::kWait) wait_for_tasks();
   monitor_.reset();  // before the workers exit: it signals their threads
   shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
-  for (auto& w : workers_) w->unpark();
+  unpark_all();
   for (auto& w : workers_) w->join();
   wait_for_outside_wakes();
-  for (auto& w : workers_) w->driver().shutdown();
+  for (auto& w : workers_) {
+    if (w->started()) w->driver().shutdown();
+  }
   cancel_remaining();
   // Pending timers hold references to their tasks: drop them last, once
   // every task has been cancelled (a cancelled fiber cancels its own timer).

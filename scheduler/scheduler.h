@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -61,7 +62,10 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   // ---- for workers ----
   const Config& config() const { return config_; }
-  uint32_t num_workers() const { return static_cast<uint32_t>(workers_.size()); }
+  // The regular workers, 0 .. num_workers()-1; spares follow them, up to
+  // num_slots() (Config::max_spare_workers; a spare may have no thread yet).
+  uint32_t num_workers() const { return num_regular_; }
+  uint32_t num_slots() const { return static_cast<uint32_t>(workers_.size()); }
   Worker& worker(uint32_t i) { return *workers_[i]; }
   Worker* current_worker();
   InjectQueue& inject() { return inject_; }
@@ -71,6 +75,18 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   TaskRegistry& registry() { return registry_; }
   bool is_shutdown() const { return shutdown_.load(std::memory_order_acquire); }
   bool stealing_enabled() const { return config_.mode == SchedulingMode::kWorkStealing && workers_.size() > 1; }
+
+  // ---- spares (monitor.h, step 7) ----
+  uint32_t max_spares() const { return num_slots() - num_regular_; }
+  // The monitor thread only: spares 0 .. n-1 run (each started on first
+  // use), the rest rest. Returns how many run (fewer if one cannot start).
+  uint32_t set_active_spares(uint32_t n);
+  // How long an active spare that found nothing naps before looking again.
+  std::chrono::nanoseconds spare_nap() const;
+  // Spare threads started so far (a spare starts once; tests, diagnostics).
+  uint32_t spares_started() const { return spares_started_.load(std::memory_order_relaxed); }
+  // Any task queued where a worker could steal or take it.
+  bool work_queued();
 
   // At most half the CPUs (at least one) spin for work at once, as Go bounds
   // its spinning Ms: more spinners would take the CPU from the very worker
@@ -107,8 +123,15 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   bool cancel_coroutine(core::TaskHeader* task);
   uint32_t home_for_spawn();
 
+  bool start_spare(Worker& spare);
+  void unpark_all();
+
   const Config config_;
+  const DriverFactory drivers_;
+  uint32_t num_regular_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
+  uint32_t active_spares_ = 0;  // the monitor thread's
+  std::atomic<uint32_t> spares_started_{0};
   MonitorGate monitor_gate_;          // before monitor_: it outlives the monitor thread
   std::unique_ptr<Monitor> monitor_;  // none when stall_threshold, time_slice and handoff_after are all 0
   InjectQueue inject_;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,10 +28,27 @@ constexpr uint64_t kGlobalQueueInterval = 61;
 constexpr uint32_t kMaxLifoPolls = 3;
 }  // namespace
 
-Worker::Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> driver)
-    : scheduler_(scheduler), index_(index), rng_(0x9e3779b9u * (index + 1)), driver_(std::move(driver)) {}
+Worker::Worker(Scheduler& scheduler, uint32_t index, WorkerRole role, std::unique_ptr<Driver> driver)
+    : scheduler_(scheduler),
+      index_(index),
+      role_(role),
+      rng_(0x9e3779b9u * (index + 1)),
+      driver_(std::move(driver)) {}
 
-void Worker::start() { thread_ = std::thread([this] { run(); }); }
+void Worker::start(std::unique_ptr<Driver> driver) {
+  if (driver) driver_ = std::move(driver);
+  if (role_ == WorkerRole::kSpare) {
+    wanted_.store(true, std::memory_order_relaxed);  // the thread start orders it
+    thread_ = std::thread([this] { run_spare(); });
+  } else {
+    thread_ = std::thread([this] { run(); });
+  }
+}
+
+void Worker::set_wanted(bool wanted) {
+  if (wanted_.exchange(wanted, std::memory_order_acq_rel) == wanted) return;
+  if (wanted) driver_->unpark();  // it rests in its driver
+}
 
 void Worker::request_signal(uint32_t requests, int signal) {
   signal_requests_.fetch_or(requests, std::memory_order_release);
@@ -60,6 +78,7 @@ void Worker::run() {
 
 void Worker::enter_thread() {
   core::ensure_alternate_signal_stack();
+  tid_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   ts_ = &core::this_thread();
   ts_->executor = &scheduler_;
   ts_->worker = this;
@@ -155,7 +174,11 @@ TaskHeader* Worker::take_from_inject(std::size_t max) {
 
 TaskHeader* Worker::steal_work() {
   if (!scheduler_.stealing_enabled() || !begin_search()) return nullptr;
-  const uint32_t n = scheduler_.num_workers();
+  return steal_from_others();
+}
+
+TaskHeader* Worker::steal_from_others() {
+  const uint32_t n = scheduler_.num_slots();
   const uint32_t start = static_cast<uint32_t>(rng_()) % n;  // random victim order
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t victim = (start + i) % n;
@@ -395,7 +418,7 @@ bool Worker::has_local_work() {
 bool Worker::work_anywhere() {
   if (has_local_work() || !scheduler_.inject().is_empty() || driver_->notified()) return true;
   if (!scheduler_.stealing_enabled()) return false;
-  for (uint32_t i = 0; i < scheduler_.num_workers(); ++i)
+  for (uint32_t i = 0; i < scheduler_.num_slots(); ++i)
     if (i != index_ && !scheduler_.worker(i).stealer().is_empty()) return true;
   return false;
 }
@@ -451,6 +474,69 @@ void Worker::park() {
   }
   scheduler_.monitor_gate().worker_unparked();  // before running anything the monitor must watch
   scheduler_.emit(EventKind::kWorkerUnpark, nullptr, index_);
+}
+
+// ---- spares (monitor.h, step 7) ----
+
+// A spare's loop: the regular one, but it steals without joining Idle's
+// searchers and, finding nothing, naps in its driver for a moment instead of
+// registering as parked (nobody notifies a spare: it is wanted only while
+// some worker is stuck, so it polls). Unwanted, it rests.
+void Worker::run_spare() {
+  enter_thread();
+  scheduler_.monitor_gate().worker_unparked();  // the monitor watches what it runs
+  const auto nap = std::chrono::nanoseconds(scheduler_.spare_nap()).count();
+  while (!scheduler_.is_shutdown()) {
+    if (!wanted()) {
+      rest_as_spare();
+    } else if (TaskHeader* t = next_task()) {
+      run_task(t);
+    } else if (fire_timers() || poll_io()) {
+      continue;
+    } else if (TaskHeader* stolen = steal_from_others()) {
+      scheduler_.emit(EventKind::kSteal, stolen, index_);
+      run_task(stolen);
+    } else {
+      driver_->park(std::min(timers_.next_deadline(), TimerQueue::now_ns() + nap));
+    }
+  }
+  core::this_thread() = core::ThreadState{};
+}
+
+// Until wanted again: what it queued or woke goes to the inject queue for
+// the regular workers (an idle one exists, or it would still be wanted); it
+// keeps firing its timers and completing its I/O, whose tasks go the same
+// way. Under TSan a preempted fiber stays on its thread (push_remote), so
+// that queue it still runs.
+void Worker::rest_as_spare() {
+  scheduler_.monitor_gate().worker_parking();
+  scheduler_.emit(EventKind::kWorkerPark, nullptr, index_);
+  while (!scheduler_.is_shutdown() && !wanted()) {
+    give_away_local_work();
+    if (TaskHeader* t = take_pinned()) {
+      scheduler_.monitor_gate().worker_unparked();
+      run_task(t);
+      scheduler_.monitor_gate().worker_parking();
+      continue;
+    }
+    driver_->park(timers_.next_deadline());
+    fire_timers();
+  }
+  scheduler_.monitor_gate().worker_unparked();
+  scheduler_.emit(EventKind::kWorkerUnpark, nullptr, index_);
+}
+
+void Worker::give_away_local_work() {
+  bool gave = false;
+  if (lifo_ != nullptr) {
+    scheduler_.inject().push(std::exchange(lifo_, nullptr));
+    gave = true;
+  }
+  while (TaskHeader* t = local_.pop()) {
+    scheduler_.inject().push(t);
+    gave = true;
+  }
+  if (gave) scheduler_.notify_parked();
 }
 
 }  // namespace weft::sched

@@ -21,15 +21,34 @@ namespace weft::sched {
 
 class Scheduler;
 
+// A regular worker runs for the runtime's whole life. A spare (Config::
+// max_spare_workers) has no thread until the monitor first wants it, runs
+// only while wanted, and otherwise rests: it gives away what it has queued
+// and only fires its timers and completes its I/O (monitor.h, step 7).
+enum class WorkerRole : uint8_t { kRegular, kSpare };
+
 class Worker {
  public:
-  Worker(Scheduler& scheduler, uint32_t index, std::unique_ptr<Driver> driver);
+  // `driver` may be null for a spare: start() then takes one.
+  Worker(Scheduler& scheduler, uint32_t index, WorkerRole role, std::unique_ptr<Driver> driver);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  void start();
+  void start(std::unique_ptr<Driver> driver = nullptr);
   void join();
   uint32_t index() const { return index_; }
+  WorkerRole role() const { return role_; }
+  // Has a thread (a spare before its first start has none). Written by the
+  // monitor before the thread starts; read by others after joining it.
+  bool started() const { return driver_ != nullptr; }
+
+  // ---- spares: the monitor sets, the spare's own thread reads ----
+  // release / acquire: pairs with run_spare()'s loads, so the spare sees the
+  // driver and whatever the monitor saw before it asked.
+  void set_wanted(bool wanted);
+  bool wanted() const { return wanted_.load(std::memory_order_acquire); }
+  // The worker thread's kernel id, 0 before it has started.
+  int tid() const { return tid_.load(std::memory_order_relaxed); }
 
   // ---- owner thread only ----
   // A task that became runnable on this worker's thread. `lifo`: put it in
@@ -70,9 +89,13 @@ class Worker {
 
  private:
   void run();
+  void run_spare();
+  void rest_as_spare();
+  void give_away_local_work();
   void enter_thread();
   core::TaskHeader* next_task();
   core::TaskHeader* steal_work();
+  core::TaskHeader* steal_from_others();
   void run_task(core::TaskHeader* task);
   void resume(core::TaskHeader* task);
   void resume_fiber(core::FiberBase* fiber);
@@ -98,6 +121,9 @@ class Worker {
 
   Scheduler& scheduler_;
   const uint32_t index_;
+  const WorkerRole role_;
+  std::atomic<bool> wanted_{false};  // spares only
+  std::atomic<int> tid_{0};
   std::thread thread_;
   core::MachineContext context_;  // the worker thread's own stack, between tasks
   // This worker thread's runtime state. The worker's own stack never

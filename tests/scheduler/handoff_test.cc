@@ -59,8 +59,7 @@ int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
 class HandOff : public testing::RuntimeTest {};
 
 TEST_P(HandOff, BlockedWorkersQueuedTasksRunElsewhere) {
-  if (workers() == 1) GTEST_SKIP() << "with one worker nobody can take them (no spare workers yet)";
-  // ThreadSanitizer defers a signal that arrives outside its interceptors,
+  // One worker: a spare worker takes them. ThreadSanitizer defers a signal that arrives outside its interceptors,
   // and the monitor's kHandOff signals to a thread blocked in read() reach
   // the handler late or not at all, so this cannot be observed there.
   if (core::kTsan) GTEST_SKIP() << "ThreadSanitizer defers the monitor's signals";
@@ -75,6 +74,103 @@ TEST_P(HandOff, WithHandOffOffTheLifoTaskWaits) {
   rt_.emplace(c);
   // The others steal the ring; the task in the LIFO slot stays put.
   EXPECT_EQ(children_run_while_blocked(rt(), 300ms), kChildren - 1);
+}
+
+// Every worker blocked in read() at once: nobody is idle, so spare workers
+// take the queued tasks; once the calls return the spares rest again.
+TEST_P(HandOff, EveryWorkerBlockedSpareWorkersRunTheirTasks) {
+  const int n = static_cast<int>(workers());
+  std::vector<Pipe> pipes(n);
+  auto ran = std::make_shared<std::atomic<int>>(0);
+  std::atomic<int> blocked{0};
+  std::vector<JoinHandle<ssize_t>> blockers;
+  for (int w = 0; w < n; ++w) {
+    blockers.push_back(rt().spawn_fiber(
+        [&, w, ran] {
+          for (int i = 0; i < kChildren; ++i) spawn_fiber([ran] { ran->fetch_add(1); }).detach();
+          blocked.fetch_add(1);
+          char c;
+          return ::read(pipes[w].fd[0], &c, 1);
+        },
+        SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
+  }
+  while (blocked.load() < n) std::this_thread::sleep_for(1ms);
+  // Each blocker's last child sits in its worker's LIFO slot until the
+  // kHandOff signal moves it, which ThreadSanitizer may never deliver.
+  const int want = core::kTsan ? n * (kChildren - 1) : n * kChildren;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (ran->load() < want && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  EXPECT_GE(ran->load(), want);
+  EXPECT_GE(rt().spare_workers_started(), 1u);
+  for (auto& p : pipes) EXPECT_EQ(::write(p.fd[1], "x", 1), 1);
+  for (auto& b : blockers) EXPECT_EQ(b.join(), 1);
+  // The runtime carries on normally afterwards, spares or not.
+  EXPECT_EQ(rt().block_on([] { return spawn([]() -> Task<int> { co_return 7; }()).join(); }), 7);
+}
+
+// Tasks a spare ran may sleep on its timers; when the blocked calls return
+// the spare rests, yet it still fires those timers and hands the woken tasks
+// to the regular workers.
+TEST_P(HandOff, TimersOfARestingSpareStillFire) {
+  if (core::kTsan) GTEST_SKIP() << "needs the kHandOff signal for the LIFO child (see above)";
+  const int n = static_cast<int>(workers());
+  std::vector<Pipe> pipes(n);
+  auto asleep = std::make_shared<std::atomic<int>>(0);
+  auto woke = std::make_shared<std::atomic<int>>(0);
+  std::atomic<int> blocked{0};
+  std::vector<JoinHandle<ssize_t>> blockers;
+  for (int w = 0; w < n; ++w) {
+    blockers.push_back(rt().spawn_fiber(
+        [&, w, asleep, woke] {
+          for (int i = 0; i < kChildren; ++i) {
+            spawn_fiber([asleep, woke] {
+              asleep->fetch_add(1);
+              sleep_for(200ms);
+              woke->fetch_add(1);
+            }).detach();
+          }
+          blocked.fetch_add(1);
+          char c;
+          return ::read(pipes[w].fd[0], &c, 1);
+        },
+        SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
+  }
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (asleep->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(asleep->load(), n * kChildren);
+  EXPECT_EQ(woke->load(), 0);
+  for (auto& p : pipes) EXPECT_EQ(::write(p.fd[1], "x", 1), 1);  // the spares are no longer wanted
+  for (auto& b : blockers) EXPECT_EQ(b.join(), 1);
+  while (woke->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(woke->load(), n * kChildren);
+}
+
+TEST_P(HandOff, NoSpareForAWorkerThatComputes) {
+  // A long computation is not a blocked worker (its thread is running):
+  // preemption, not a spare, is the answer to it.
+  Config c = make_config();
+  c.time_slice = 0us;
+  rt_.reset();
+  rt_.emplace(c);
+  std::atomic<bool> stop{false};
+  auto spinner = rt().spawn_fiber([&] {
+    for (int i = 0; i < kChildren; ++i) spawn_fiber([] {}).detach();
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  }, SpawnOptions{.name = "spinner", .worker = 0});
+  std::this_thread::sleep_for(100ms);
+  stop = true;
+  spinner.join();
+  EXPECT_EQ(rt().spare_workers_started(), 0u);
+}
+
+TEST(HandOffSpares, OffWhenMaxSpareWorkersIsZero) {
+  Config c;
+  c.workers = 1;
+  c.max_spare_workers = 0;
+  Runtime rt{c};
+  EXPECT_EQ(children_run_while_blocked(rt, 200ms), 0);  // all queued on the one blocked worker
+  EXPECT_EQ(rt.spare_workers_started(), 0u);
 }
 
 WEFT_INSTANTIATE_OVER_WORKERS(HandOff);
