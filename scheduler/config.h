@@ -72,6 +72,13 @@ struct Config {
   // again once no worker is stuck (scheduler/monitor.h, step 7). Work-
   // stealing mode only; 0: none.
   std::size_t max_spare_workers = 4;
+  // The monitor thread's nice value (setpriority on its own thread id).
+  // When tasks keep every core busy, a monitor at the default priority waits
+  // its turn behind them and preemption comes late; it wakes for a few
+  // microseconds a millisecond, so raising it costs others little. Needs
+  // CAP_SYS_NICE (or RLIMIT_NICE) below 0: without, the monitor stays at
+  // the process's priority. 0 leaves it alone.
+  int monitor_nice = -10;
   // The signal the monitor sends for both stall reports and preemption.
   int monitor_signal = SIGURG;  // rarely used by applications (Go uses it too)
   OnDetachedFailure on_detached_failure = OnDetachedFailure::kReport;

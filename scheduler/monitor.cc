@@ -1,6 +1,7 @@
 #include "scheduler/monitor.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,16 +89,20 @@ Monitor::~Monitor() {
 
 void Monitor::loop() {
   using std::chrono::milliseconds;
+  raise_priority();
+  pthread_setname_np(pthread_self(), "weft-monitor");  // after: tests wait for the name
   // Step 2's two periods.
   Clock::duration idle_period = milliseconds(50);
   if (threshold_.count() > 0) idle_period = std::min(idle_period, threshold_ / 4);
-  if (slice_.count() > 0) idle_period = std::min(idle_period, slice_);
   if (handoff_.count() > 0) idle_period = std::min(idle_period, std::max<Clock::duration>(handoff_, milliseconds(10)));
   Clock::duration busy_period = idle_period;
   if (slice_.count() > 0) busy_period = std::min(busy_period, slice_ / 10);
   if (handoff_.count() > 0) busy_period = std::min(busy_period, handoff_);
   busy_period = std::max<Clock::duration>(busy_period, std::chrono::microseconds(100));
   idle_period = std::max(idle_period, busy_period);
+  // With preemption on, a run that begins just after an idle sample would
+  // be found a whole idle period later and preempted at 1.5 slices.
+  if (slice_.count() > 0) idle_period = busy_period;
 
   std::vector<Seen> seen(scheduler_.num_slots());
   Clock::duration period = idle_period;
@@ -117,6 +122,15 @@ void Monitor::loop() {
       last = Clock::now();
     }
   }
+}
+
+void Monitor::raise_priority() {
+  const int nice = scheduler_.config().monitor_nice;
+  if (nice == 0) return;
+  // Linux applies PRIO_PROCESS with a thread id to that thread alone. An
+  // EACCES (no CAP_SYS_NICE) leaves the monitor where it was: preemption
+  // still works, only later when every core is busy.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice);
 }
 
 bool Monitor::sample(std::vector<Seen>& seen, Clock::time_point last, Clock::time_point now) {
@@ -155,7 +169,7 @@ bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock:
   const uint64_t seq = w.run_seq();
   const bool running = (seq & 1) != 0;
   if (seq != seen.seq) {  // a new run (or none) since the last look
-    seen = Seen{seq, now, began, began, false, Clock::time_point{}, false};
+    seen = Seen{.seq = seq, .since = now, .began = began, .preempt_sent = began};
     return running;
   }
   if (!running) return false;
@@ -177,8 +191,9 @@ uint32_t Monitor::hand_off(Seen& seen, Clock::time_point now) {
 
 uint32_t Monitor::requests_for(Seen& seen, Clock::time_point now) {
   uint32_t requests = 0;
-  if (slice_.count() > 0 && now - seen.began >= slice_ && now - seen.preempt_sent >= slice_ / 2) {
+  if (slice_.count() > 0 && now - seen.began >= slice_ && now - seen.preempt_sent >= seen.preempt_retry) {
     seen.preempt_sent = now;  // step 3
+    seen.preempt_retry = seen.preempt_retry.count() == 0 ? slice_ / 10 : std::min(2 * seen.preempt_retry, slice_);
     requests |= kPreempt;
   }
   if (threshold_.count() > 0 && !seen.reported && now - seen.since >= threshold_ &&

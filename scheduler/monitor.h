@@ -8,14 +8,18 @@
 //      every task it runs: odd means "a task is running". Relaxed stores, no
 //      clock read on the hot path.
 //   2. The monitor samples each worker's sequence every slice/10 (at most
-//      every threshold/4) while some worker runs a task, every slice (at
-//      most threshold/4, at most 50 ms) while none does but some are awake,
-//      and not at all while every worker is parked (step 6). A run first seen at one
+//      every threshold/4) while some worker runs a task or is awake (a run
+//      that began just after a slower sample would be preempted at 1.5
+//      slices); with preemption off, every threshold/4 (at most 50 ms) while
+//      none runs a task; and not at all while every worker is parked (step 6). A run first seen at one
 //      sample began, on average, halfway since the previous one; preemption
 //      counts from there, hand-off and stall reports from the sample itself.
 //   3. The same odd value seen for longer than the slice: it asks the worker
-//      to preempt (preempt.h), again every slice while the run lasts (the
-//      first signal may land where switching is unsafe).
+//      to preempt (preempt.h). A signal may land where switching is unsafe
+//      (a hog reading the clock is in the vDSO a good part of the time), so
+//      while the run lasts it asks again after slice/10, doubling the wait
+//      at each miss up to a whole slice: a miss costs about a tenth of a
+//      slice, and code that is never safe gets at most one signal a slice.
 //   4. Seen for longer than Config::handoff_after: the worker is stuck (a
 //      blocking system call, a long computation). Its ring is stealable
 //      already; its LIFO slot is not, so the monitor asks the worker's own
@@ -42,8 +46,10 @@
 //      outnumber idle ones, the stuck workers'
 //      queues have nobody to take them: if any task is queued, the monitor
 //      makes that many spares active (at most max_spare_workers), starting
-//      each thread on first use. An active spare steals from every queue,
-//      and naps in its driver between looks (it is outside Idle's sleeper
+//      each thread on first use. An active spare steals from every queue
+//      (a lone regular worker pops without a CAS, so nobody steals from it:
+//      step 4's kHandOff handler, on its own thread, moves its LIFO slot and
+//      ring to the inject queue instead), and naps in its driver between looks (it is outside Idle's sleeper
 //      list, so nobody notifies it). When the stuck ones no longer
 //      outnumber the idle ones (a stuck call returned), the monitor
 //      deactivates the surplus: each finishes its current task, gives what
@@ -111,11 +117,13 @@ class Monitor {
     Clock::time_point since;  // first seen: stall reports never overstate a run
     Clock::time_point began;  // its likely start: for the time slice
     Clock::time_point preempt_sent;
+    Clock::duration preempt_retry{};  // step 3: the wait before asking again
     bool reported = false;
     Clock::time_point handed_off;  // step 4: when the worker was last asked
     bool wake_pending = false;     // step 4: wake the others at the next sample
   };
   void loop();
+  void raise_priority();  // Config::monitor_nice
   // Samples every worker; true if any runs a task.
   bool sample(std::vector<Seen>& seen, Clock::time_point last, Clock::time_point now);
   // Step 7, from one sample's count of stuck and idle regular workers.

@@ -94,7 +94,7 @@ WEFT_NO_TSAN_FRAME void on_monitor_signal(int, siginfo_t*, void* ucontext) {
   const uint32_t req = w != nullptr ? w->take_signal_requests() : 0;
   if (t != nullptr) {
     if (req & kReportStall) report_stall(*t, *w);
-    if (req & kHandOff) w->hand_off_lifo_from_signal();
+    if (req & kHandOff) w->hand_off_from_signal();
     if (req & kPreempt) {
       t->preempt_requested.store(true, std::memory_order_relaxed);  // step 2
       if (at_safe_point(ts, *t, ucontext)) core::switch_to_worker(core::SuspendReason::kPreempt);  // step 4

@@ -4,8 +4,8 @@
 // Protocol (Go's asynchronous preemption, adapted to stackful fibers):
 //   1. The monitor sees a worker run the same task for longer than
 //      Config::time_slice. It sets kPreempt in the worker's request word and
-//      sends Config::monitor_signal to the worker's thread (again every slice
-//      while the run lasts).
+//      sends Config::monitor_signal to the worker's thread (again while the
+//      run lasts: monitor.h, step 3).
 //   2. The handler runs on the interrupted fiber's own stack (no SA_ONSTACK):
 //      the kernel has saved every register and the signal mask in a frame
 //      there. It first sets the task's preempt_requested flag, so the task's
@@ -32,7 +32,7 @@ namespace weft::sched {
 enum SignalRequest : uint32_t {
   kReportStall = 1u << 0,
   kPreempt = 1u << 1,
-  kHandOff = 1u << 2,  // Worker::hand_off_lifo_from_signal (monitor.h, step 4)
+  kHandOff = 1u << 2,  // Worker::hand_off_from_signal (monitor.h, step 4)
 };
 
 // Installs the handler for `signal`, once per process per signal; with

@@ -74,7 +74,10 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   core::StackPool& stacks() { return stacks_; }
   TaskRegistry& registry() { return registry_; }
   bool is_shutdown() const { return shutdown_.load(std::memory_order_acquire); }
-  bool stealing_enabled() const { return config_.mode == SchedulingMode::kWorkStealing && workers_.size() > 1; }
+  // Whether regular workers steal from each other (and their rings need the
+  // CAS on pop). Not with one regular worker, spares or not: a spare takes a
+  // lone worker's queue only through the inject queue (Worker::hand_off_from_signal).
+  bool stealing_enabled() const { return config_.mode == SchedulingMode::kWorkStealing && num_regular_ > 1; }
 
   // ---- spares (monitor.h, step 7) ----
   uint32_t max_spares() const { return num_slots() - num_regular_; }

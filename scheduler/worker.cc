@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <utility>
 
 #include "runtime/core/detail/sanitizers.h"
@@ -78,6 +79,10 @@ void Worker::run() {
 
 void Worker::enter_thread() {
   core::ensure_alternate_signal_stack();
+  // Named for top -H, gdb's "info threads" and /proc (at most 15 bytes).
+  char name[16];
+  std::snprintf(name, sizeof(name), "weft-%s%u", role_ == WorkerRole::kSpare ? "spare" : "w", index_);
+  pthread_setname_np(pthread_self(), name);
   tid_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   ts_ = &core::this_thread();
   ts_->executor = &scheduler_;
@@ -115,7 +120,8 @@ TaskHeader* Worker::next_task() {
   if (tick_ & 1) {
     if (TaskHeader* t = take_pinned()) return t;
   }
-  if (TaskHeader* t = local_.pop(scheduler_.stealing_enabled())) return t;
+  // A spare's ring can always be stolen from (by other spares).
+  if (TaskHeader* t = local_.pop(scheduler_.stealing_enabled() || role_ == WorkerRole::kSpare)) return t;
   if (TaskHeader* t = take_pinned()) return t;
   return take_from_inject(RunQueue::kCapacity / 2);
 }
@@ -183,6 +189,8 @@ TaskHeader* Worker::steal_from_others() {
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t victim = (start + i) % n;
     if (victim == index_) continue;
+    // With stealing off, a regular worker pops without a CAS: hands off.
+    if (victim < scheduler_.num_workers() && !scheduler_.stealing_enabled()) continue;
     if (TaskHeader* t = scheduler_.worker(victim).stealer().steal_into(local_)) {
       scheduler_.emit(EventKind::kSteal, t, index_);
       return t;
@@ -355,14 +363,34 @@ void Worker::release_stack(core::Stack stack) {
   scheduler_.stacks().release(stack);
 }
 
-void Worker::hand_off_lifo_from_signal() {
-  if (in_queue_op_ || lifo_ == nullptr || local_.len() >= RunQueue::kCapacity) return;  // full: no overflow here
+void Worker::hand_off_from_signal() {
+  if (in_queue_op_) return;
+  if (!scheduler_.stealing_enabled()) {
+    // Nobody steals from this ring (its pops skip the CAS), so it is ours to
+    // empty: the interrupted task is not in a queue operation.
+    TaskHeader* first = std::exchange(lifo_, nullptr);
+    TaskHeader* last = first;
+    std::size_t n = first != nullptr ? 1 : 0;
+    while (TaskHeader* t = local_.pop(/*stealers_possible=*/false)) {
+      t->queue_next = nullptr;
+      if (last != nullptr) {
+        last->queue_next = t;
+      } else {
+        first = t;
+      }
+      last = t;
+      ++n;
+    }
+    if (first != nullptr) scheduler_.inject().push_batch(first, last, n);
+    return;
+  }
+  if (lifo_ == nullptr || local_.len() >= RunQueue::kCapacity) return;  // full: no overflow here
   TaskHeader* t = std::exchange(lifo_, nullptr);
   local_.push(t, scheduler_.inject());
 }
 
 void Worker::schedule_local(TaskHeader* task, bool lifo) {
-  // Signal fences: the handler (hand_off_lifo_from_signal) runs on this
+  // Signal fences: the handler (hand_off_from_signal) runs on this
   // thread between any two instructions and must see the flag up first.
   in_queue_op_ = true;
   std::atomic_signal_fence(std::memory_order_seq_cst);

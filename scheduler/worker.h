@@ -74,9 +74,11 @@ class Worker {
   uint32_t take_signal_requests() { return signal_requests_.exchange(0, std::memory_order_acquire); }
   // The monitor signal's handler, on this worker's thread while a task has
   // run past Config::handoff_after (a blocking system call, say): moves the
-  // LIFO slot's task into the ring, where other workers can steal it. Not
-  // while the interrupted task is itself queueing (in_queue_op_).
-  void hand_off_lifo_from_signal();
+  // LIFO slot's task into the ring, where other workers can steal it; with
+  // stealing off (one regular worker) it moves the LIFO slot and the ring to
+  // the inject queue, where spares take them. Not while the interrupted task
+  // is itself queueing (in_queue_op_).
+  void hand_off_from_signal();
 
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);

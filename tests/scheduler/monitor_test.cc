@@ -1,10 +1,19 @@
 // The stall monitor: a task of either kind that runs past the threshold
 // without yielding is reported on stderr (id, name, worker, time, backtrace);
-// tasks that yield are not; 0 turns the monitor off.
+// tasks that yield are not; 0 turns the monitor off. Runtime threads are
+// named, and the monitor runs at Config::monitor_nice.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "weft/weft.h"
 
@@ -62,6 +71,78 @@ TEST(Monitor, ReportsACoroutineThatDoesNotYield) {
 TEST(Monitor, QuietForTasksThatYieldAndWhenOff) {
   EXPECT_EQ(run_and_capture(30ms, false, /*yielding=*/true).find("stall"), std::string::npos);
   EXPECT_EQ(run_and_capture(0ms, false, false).find("stall"), std::string::npos);
+}
+
+// Each thread's name and nice value, from /proc/self/task.
+struct ThreadInfo {
+  std::string name;
+  int nice = 0;
+};
+
+std::vector<ThreadInfo> threads() {
+  std::vector<ThreadInfo> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    ThreadInfo t;
+    std::ifstream(e.path() / "comm") >> t.name;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // After "(comm) ": state is field 3, nice field 19.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i < 19; ++i) rest >> field;
+    rest >> t.nice;
+    out.push_back(t);
+  }
+  return out;
+}
+
+int count_named(const std::vector<ThreadInfo>& ts, const std::string& prefix) {
+  int n = 0;
+  for (const auto& t : ts) n += t.name.rfind(prefix, 0) == 0;
+  return n;
+}
+
+const ThreadInfo* find_named(const std::vector<ThreadInfo>& ts, const std::string& name) {
+  for (const auto& t : ts) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+TEST(Monitor, ThreadsAreNamedAndTheMonitorRunsAtMonitorNice) {
+  Config c;
+  c.workers = 3;
+  Runtime rt{c};
+  // The monitor names itself when its thread starts: wait for it.
+  std::vector<ThreadInfo> ts;
+  for (int i = 0; i < 500 && find_named(ts, "weft-monitor") == nullptr; ++i) {
+    std::this_thread::sleep_for(1ms);
+    ts = threads();
+  }
+  EXPECT_EQ(count_named(ts, "weft-w"), 3);
+  const ThreadInfo* monitor = find_named(ts, "weft-monitor");
+  ASSERT_NE(monitor, nullptr);
+  if (geteuid() == 0) {
+    EXPECT_EQ(monitor->nice, c.monitor_nice);  // root has CAP_SYS_NICE
+  } else {
+    EXPECT_GE(monitor->nice, c.monitor_nice);  // refused: left at the process's own
+  }
+}
+
+TEST(Monitor, MonitorNiceZeroLeavesItsPriorityAlone) {
+  Config c;
+  c.workers = 1;
+  c.monitor_nice = 0;
+  Runtime rt{c};
+  std::vector<ThreadInfo> ts;
+  for (int i = 0; i < 500 && find_named(ts, "weft-monitor") == nullptr; ++i) {
+    std::this_thread::sleep_for(1ms);
+    ts = threads();
+  }
+  const ThreadInfo* monitor = find_named(ts, "weft-monitor");
+  ASSERT_NE(monitor, nullptr);
+  EXPECT_EQ(monitor->nice, getpriority(PRIO_PROCESS, 0));
 }
 
 }  // namespace
