@@ -169,7 +169,10 @@ bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock:
   const uint64_t seq = w.run_seq();
   const bool running = (seq & 1) != 0;
   if (seq != seen.seq) {  // a new run (or none) since the last look
-    seen = Seen{.seq = seq, .since = now, .began = began, .preempt_sent = began};
+    seen = Seen{};
+    seen.seq = seq;
+    seen.since = now;
+    seen.began = seen.preempt_sent = began;
     return running;
   }
   if (!running) return false;

@@ -59,9 +59,10 @@ int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
 class HandOff : public testing::RuntimeTest {};
 
 TEST_P(HandOff, BlockedWorkersQueuedTasksRunElsewhere) {
-  // One worker: a spare worker takes them. ThreadSanitizer defers a signal that arrives outside its interceptors,
-  // and the monitor's kHandOff signals to a thread blocked in read() reach
-  // the handler late or not at all, so this cannot be observed there.
+  // One worker: a spare worker takes them. ThreadSanitizer defers a signal
+  // that arrives outside its interceptors, and the monitor's kHandOff
+  // signals to a thread blocked in read() reach the handler late or not at
+  // all, so this cannot be observed there.
   if (core::kTsan) GTEST_SKIP() << "ThreadSanitizer defers the monitor's signals";
   EXPECT_EQ(children_run_while_blocked(rt(), 5s), kChildren);
 }
