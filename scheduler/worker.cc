@@ -522,7 +522,6 @@ void Worker::run_spare() {
     } else if (fire_timers() || poll_io()) {
       continue;
     } else if (TaskHeader* stolen = steal_from_others()) {
-      scheduler_.emit(EventKind::kSteal, stolen, index_);
       run_task(stolen);
     } else {
       driver_->park(std::min(timers_.next_deadline(), TimerQueue::now_ns() + nap));
