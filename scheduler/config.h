@@ -67,10 +67,9 @@ struct Config {
   // Spare workers (Go starts a new M for the P of a thread stuck in a
   // system call): when workers have been blocked in the kernel past
   // handoff_after and no other worker is idle to take their queued tasks,
-  // the monitor starts up
-  // to this many spare worker threads, which steal those tasks and stop
-  // again once no worker is stuck (scheduler/monitor.h, step 7). Work-
-  // stealing mode only; 0: none.
+  // the monitor starts up to this many spare worker threads, which steal
+  // those tasks and stop again once no worker is stuck
+  // (scheduler/monitor.h, step 7). Work-stealing mode only; 0: none.
   std::size_t max_spare_workers = 4;
   // The monitor thread's nice value (setpriority on its own thread id).
   // When tasks keep every core busy, a monitor at the default priority waits

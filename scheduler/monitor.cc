@@ -157,11 +157,11 @@ bool Monitor::sample(std::vector<Seen>& seen, Clock::time_point last, Clock::tim
 }
 
 void Monitor::balance_spares(uint32_t stuck, uint32_t idle) {
+  const uint32_t active = scheduler_.active_spares();
   uint32_t want = stuck > idle ? std::min(stuck - idle, scheduler_.max_spares()) : 0;
   // More only for work that waits; fewer as soon as fewer are stuck.
-  if (want > active_spares_ && !scheduler_.work_queued()) want = active_spares_;
-  if (want == active_spares_) return;
-  active_spares_ = scheduler_.set_active_spares(want);
+  if (want > active && !scheduler_.work_queued()) want = active;
+  if (want != active) scheduler_.set_active_spares(want);
 }
 
 bool Monitor::check(uint32_t worker, Seen& seen, Clock::time_point began, Clock::time_point now) {

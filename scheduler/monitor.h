@@ -11,9 +11,10 @@
 //      every threshold/4) while some worker runs a task or is awake (a run
 //      that began just after a slower sample would be preempted at 1.5
 //      slices); with preemption off, every threshold/4 (at most 50 ms) while
-//      none runs a task; and not at all while every worker is parked (step 6). A run first seen at one
-//      sample began, on average, halfway since the previous one; preemption
-//      counts from there, hand-off and stall reports from the sample itself.
+//      none runs a task; and not at all while every worker is parked (step
+//      6). A run first seen at one sample began, on average, halfway since
+//      the previous one; preemption counts from there, hand-off and stall
+//      reports from the sample itself.
 //   3. The same odd value seen for longer than the slice: it asks the worker
 //      to preempt (preempt.h). A signal may land where switching is unsafe
 //      (a hog reading the clock is in the vDSO a good part of the time), so
@@ -43,19 +44,19 @@
 //      regular workers stuck past Config::handoff_after whose thread sleeps
 //      in the kernel (a blocking system call; a long computation is left to
 //      preemption, as in Go) and those running nothing. While stuck ones
-//      outnumber idle ones, the stuck workers'
-//      queues have nobody to take them: if any task is queued, the monitor
-//      makes that many spares active (at most max_spare_workers), starting
-//      each thread on first use. An active spare steals from every queue
-//      (a lone regular worker pops without a CAS, so nobody steals from it:
-//      step 4's kHandOff handler, on its own thread, moves its LIFO slot and
-//      ring to the inject queue instead), and naps in its driver between looks (it is outside Idle's sleeper
-//      list, so nobody notifies it). When the stuck ones no longer
-//      outnumber the idle ones (a stuck call returned), the monitor
-//      deactivates the surplus: each finishes its current task, gives what
-//      it queued to the inject queue and rests in its driver, still firing
-//      its timers and completing its I/O (those tasks go to the inject
-//      queue too). A spare counts as awake for step 6 while active.
+//      outnumber idle ones, the stuck workers' queues have nobody to take
+//      them: if any task is queued, the monitor makes that many spares
+//      active (at most max_spare_workers), starting each thread on first
+//      use. An active spare steals from every queue (a lone regular worker
+//      pops without a CAS, so nobody steals from it: step 4's kHandOff
+//      handler, on its own thread, moves its LIFO slot and ring to the
+//      inject queue instead), and naps in its driver between looks (it is
+//      outside Idle's sleeper list, so nobody notifies it). When the stuck
+//      ones no longer outnumber the idle ones (a stuck call returned), the
+//      monitor deactivates the surplus: each finishes its current task,
+//      gives what it queued to the inject queue and rests in its driver,
+//      still firing its timers and completing its I/O (those tasks go to the
+//      inject queue too). A spare counts as awake for step 6 while active.
 #pragma once
 
 #include <pthread.h>
@@ -138,7 +139,6 @@ class Monitor {
   const Clock::duration slice_;      // 0: no preemption
   const Clock::duration handoff_;    // 0: no hand-off
   const int signal_;
-  uint32_t active_spares_ = 0;
   std::chrono::steady_clock::time_point last_report_{};
   std::atomic<uint64_t> reports_{0};
   MonitorGate& gate_;

@@ -62,9 +62,7 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
       workers_.push_back(std::make_unique<Worker>(*this, i, WorkerRole::kSpare, nullptr));
       continue;
     }
-    std::unique_ptr<Driver> driver = drivers_ ? drivers_(i) : nullptr;
-    if (!driver) driver = std::make_unique<FutexDriver>();
-    workers_.push_back(std::make_unique<Worker>(*this, i, WorkerRole::kRegular, std::move(driver)));
+    workers_.push_back(std::make_unique<Worker>(*this, i, WorkerRole::kRegular, make_driver(i)));
   }
   for (uint32_t i = 0; i < num_regular_; ++i) workers_[i]->start();
   if (config_.stall_threshold.count() > 0 || config_.time_slice.count() > 0 || config_.handoff_after.count() > 0)
@@ -83,7 +81,13 @@ Worker* Scheduler::current_worker() {
   return ts.executor == this ? static_cast<Worker*>(ts.worker) : nullptr;
 }
 
-uint32_t Scheduler::set_active_spares(uint32_t n) {
+std::unique_ptr<Driver> Scheduler::make_driver(uint32_t worker) {
+  std::unique_ptr<Driver> driver = drivers_ ? drivers_(worker) : nullptr;
+  if (!driver) driver = std::make_unique<FutexDriver>();
+  return driver;
+}
+
+void Scheduler::set_active_spares(uint32_t n) {
   n = std::min(n, max_spares());
   // Start or wake in order, so the active ones are always the first n.
   for (; active_spares_ < n; ++active_spares_) {
@@ -91,20 +95,17 @@ uint32_t Scheduler::set_active_spares(uint32_t n) {
     if (spare.started()) {
       spare.set_wanted(true);
     } else if (!start_spare(spare)) {
-      return active_spares_;
+      return;
     }
   }
   for (; active_spares_ > n; --active_spares_) workers_[num_regular_ + active_spares_ - 1]->set_wanted(false);
-  return active_spares_;
 }
 
 bool Scheduler::start_spare(Worker& spare) {
   // Failing to start one (no memory, no threads left) leaves the runtime as
   // it would be without spares: said once, not fatal.
   try {
-    std::unique_ptr<Driver> driver = drivers_ ? drivers_(spare.index()) : nullptr;
-    if (!driver) driver = std::make_unique<FutexDriver>();
-    spare.start(std::move(driver));
+    spare.start(make_driver(spare.index()));
   } catch (const std::exception& e) {
     static std::once_flag once;
     std::call_once(once, [&] { std::fprintf(stderr, "weft: cannot start a spare worker: %s\n", e.what()); });

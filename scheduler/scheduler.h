@@ -82,8 +82,9 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   // ---- spares (monitor.h, step 7) ----
   uint32_t max_spares() const { return num_slots() - num_regular_; }
   // The monitor thread only: spares 0 .. n-1 run (each started on first
-  // use), the rest rest. Returns how many run (fewer if one cannot start).
-  uint32_t set_active_spares(uint32_t n);
+  // use), the rest rest; fewer run if one cannot start.
+  void set_active_spares(uint32_t n);
+  uint32_t active_spares() const { return active_spares_; }  // the monitor thread only
   // How long an active spare that found nothing naps before looking again.
   std::chrono::nanoseconds spare_nap() const;
   // Spare threads started so far (a spare starts once; tests, diagnostics).
@@ -126,12 +127,14 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   bool cancel_coroutine(core::TaskHeader* task);
   uint32_t home_for_spawn();
 
+  // The factory's driver for this worker, or a FutexDriver without one.
+  std::unique_ptr<Driver> make_driver(uint32_t worker);
   bool start_spare(Worker& spare);
   void unpark_all();
 
   const Config config_;
   const DriverFactory drivers_;
-  uint32_t num_regular_ = 0;
+  const uint32_t num_regular_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint32_t active_spares_ = 0;  // the monitor thread's
   std::atomic<uint32_t> spares_started_{0};

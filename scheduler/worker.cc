@@ -368,20 +368,7 @@ void Worker::hand_off_from_signal() {
   if (!scheduler_.stealing_enabled()) {
     // Nobody steals from this ring (its pops skip the CAS), so it is ours to
     // empty: the interrupted task is not in a queue operation.
-    TaskHeader* first = std::exchange(lifo_, nullptr);
-    TaskHeader* last = first;
-    std::size_t n = first != nullptr ? 1 : 0;
-    while (TaskHeader* t = local_.pop(/*stealers_possible=*/false)) {
-      t->queue_next = nullptr;
-      if (last != nullptr) {
-        last->queue_next = t;
-      } else {
-        first = t;
-      }
-      last = t;
-      ++n;
-    }
-    if (first != nullptr) scheduler_.inject().push_batch(first, last, n);
+    move_local_to_inject(/*stealers_possible=*/false);
     return;
   }
   if (lifo_ == nullptr || local_.len() >= RunQueue::kCapacity) return;  // full: no overflow here
@@ -554,16 +541,26 @@ void Worker::rest_as_spare() {
 }
 
 void Worker::give_away_local_work() {
-  bool gave = false;
-  if (lifo_ != nullptr) {
-    scheduler_.inject().push(std::exchange(lifo_, nullptr));
-    gave = true;
+  if (move_local_to_inject(/*stealers_possible=*/true) > 0) scheduler_.notify_parked();
+}
+
+// One batch, one inject-queue push: safe in the kHandOff handler, which must
+// not wake anyone (the monitor does that at its next sample).
+std::size_t Worker::move_local_to_inject(bool stealers_possible) {
+  TaskHeader* first = std::exchange(lifo_, nullptr);
+  TaskHeader* last = first;
+  std::size_t n = first != nullptr ? 1 : 0;
+  while (TaskHeader* t = local_.pop(stealers_possible)) {
+    if (last != nullptr) {  // push_batch ends the list at `last`
+      last->queue_next = t;
+    } else {
+      first = t;
+    }
+    last = t;
+    ++n;
   }
-  while (TaskHeader* t = local_.pop()) {
-    scheduler_.inject().push(t);
-    gave = true;
-  }
-  if (gave) scheduler_.notify_parked();
+  if (first != nullptr) scheduler_.inject().push_batch(first, last, n);
+  return n;
 }
 
 }  // namespace weft::sched

@@ -94,6 +94,8 @@ class Worker {
   void run_spare();
   void rest_as_spare();
   void give_away_local_work();
+  // The LIFO slot, then the ring, onto the inject queue; returns how many.
+  std::size_t move_local_to_inject(bool stealers_possible);
   void enter_thread();
   core::TaskHeader* next_task();
   core::TaskHeader* steal_work();

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -56,6 +57,37 @@ int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
   return seen;
 }
 
+// On every worker a fiber spawns kChildren fibers running `child` (they
+// queue on that worker, the last in its LIFO slot) and then blocks its
+// worker in read() on its own pipe. The constructor returns once every
+// blocker is about to read; release() ends the reads.
+class EveryWorkerBlocked {
+ public:
+  EveryWorkerBlocked(Runtime& rt, std::function<void()> child) : pipes_(rt.workers()) {
+    std::atomic<int> blocked{0};
+    for (std::size_t w = 0; w < pipes_.size(); ++w) {
+      blockers_.push_back(rt.spawn_fiber(
+          [&blocked, child, fd = pipes_[w].fd[0]] {
+            for (int i = 0; i < kChildren; ++i) spawn_fiber(child).detach();
+            blocked.fetch_add(1);
+            char c;
+            return ::read(fd, &c, 1);
+          },
+          SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
+    }
+    while (blocked.load() < static_cast<int>(pipes_.size())) std::this_thread::sleep_for(1ms);
+  }
+
+  void release() {
+    for (auto& p : pipes_) EXPECT_EQ(::write(p.fd[1], "x", 1), 1);
+    for (auto& b : blockers_) EXPECT_EQ(b.join(), 1);
+  }
+
+ private:
+  std::vector<Pipe> pipes_;
+  std::vector<JoinHandle<ssize_t>> blockers_;
+};
+
 class HandOff : public testing::RuntimeTest {};
 
 TEST_P(HandOff, BlockedWorkersQueuedTasksRunElsewhere) {
@@ -84,21 +116,8 @@ TEST_P(HandOff, EveryWorkerBlockedSpareWorkersRunTheirTasks) {
     GTEST_SKIP() << "a lone worker's queue reaches the spares only through the kHandOff signal, which "
                     "ThreadSanitizer defers";
   const int n = static_cast<int>(workers());
-  std::vector<Pipe> pipes(n);
-  auto ran = std::make_shared<std::atomic<int>>(0);
-  std::atomic<int> blocked{0};
-  std::vector<JoinHandle<ssize_t>> blockers;
-  for (int w = 0; w < n; ++w) {
-    blockers.push_back(rt().spawn_fiber(
-        [&, w, ran] {
-          for (int i = 0; i < kChildren; ++i) spawn_fiber([ran] { ran->fetch_add(1); }).detach();
-          blocked.fetch_add(1);
-          char c;
-          return ::read(pipes[w].fd[0], &c, 1);
-        },
-        SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
-  }
-  while (blocked.load() < n) std::this_thread::sleep_for(1ms);
+  auto ran = std::make_shared<std::atomic<int>>(0);  // children may outlive the test body
+  EveryWorkerBlocked blocked(rt(), [ran] { ran->fetch_add(1); });
   // Each blocker's last child sits in its worker's LIFO slot until the
   // kHandOff signal moves it, which ThreadSanitizer may never deliver.
   const int want = core::kTsan ? n * (kChildren - 1) : n * kChildren;
@@ -106,8 +125,7 @@ TEST_P(HandOff, EveryWorkerBlockedSpareWorkersRunTheirTasks) {
   while (ran->load() < want && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
   EXPECT_GE(ran->load(), want);
   EXPECT_GE(rt().spare_workers_started(), 1u);
-  for (auto& p : pipes) EXPECT_EQ(::write(p.fd[1], "x", 1), 1);
-  for (auto& b : blockers) EXPECT_EQ(b.join(), 1);
+  blocked.release();
   // The runtime carries on normally afterwards, spares or not.
   EXPECT_EQ(rt().block_on([] { return spawn([]() -> Task<int> { co_return 7; }()).join(); }), 7);
 }
@@ -118,33 +136,18 @@ TEST_P(HandOff, EveryWorkerBlockedSpareWorkersRunTheirTasks) {
 TEST_P(HandOff, TimersOfARestingSpareStillFire) {
   if (core::kTsan) GTEST_SKIP() << "needs the kHandOff signal for the LIFO child (see above)";
   const int n = static_cast<int>(workers());
-  std::vector<Pipe> pipes(n);
   auto asleep = std::make_shared<std::atomic<int>>(0);
   auto woke = std::make_shared<std::atomic<int>>(0);
-  std::atomic<int> blocked{0};
-  std::vector<JoinHandle<ssize_t>> blockers;
-  for (int w = 0; w < n; ++w) {
-    blockers.push_back(rt().spawn_fiber(
-        [&, w, asleep, woke] {
-          for (int i = 0; i < kChildren; ++i) {
-            spawn_fiber([asleep, woke] {
-              asleep->fetch_add(1);
-              sleep_for(200ms);
-              woke->fetch_add(1);
-            }).detach();
-          }
-          blocked.fetch_add(1);
-          char c;
-          return ::read(pipes[w].fd[0], &c, 1);
-        },
-        SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
-  }
+  EveryWorkerBlocked blocked(rt(), [asleep, woke] {
+    asleep->fetch_add(1);
+    sleep_for(200ms);
+    woke->fetch_add(1);
+  });
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (asleep->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
   ASSERT_EQ(asleep->load(), n * kChildren);
   EXPECT_EQ(woke->load(), 0);
-  for (auto& p : pipes) EXPECT_EQ(::write(p.fd[1], "x", 1), 1);  // the spares are no longer wanted
-  for (auto& b : blockers) EXPECT_EQ(b.join(), 1);
+  blocked.release();  // the spares are no longer wanted
   while (woke->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(woke->load(), n * kChildren);
 }
