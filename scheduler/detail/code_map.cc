@@ -87,10 +87,19 @@ const CodeMap& CodeMap::instance() {
 const CodeMap* CodeMap::built() { return g_built.load(std::memory_order_acquire); }
 
 bool CodeMap::is_weft_symbol(std::string_view s) {
-  // Functions in namespace weft: weft::f, const members, and their local
-  // entities (lambdas, statics).
-  for (std::string_view p : {"_ZN4weft", "_ZNK4weft", "_ZZN4weft", "_ZZNK4weft"})
-    if (starts_with(s, p)) return true;
+  // Functions in namespace weft: weft::f, members however qualified (const,
+  // volatile, & or &&: "_ZNK4weft"), and their local entities at any depth
+  // (a lambda inside a lambda inside weft::f is "_ZZZN4weft...").
+  if (starts_with(s, "_Z")) {
+    std::string_view rest = s.substr(2);
+    while (starts_with(rest, "Z")) rest.remove_prefix(1);
+    if (starts_with(rest, "N")) {
+      rest.remove_prefix(1);
+      while (!rest.empty() && (rest[0] == 'r' || rest[0] == 'V' || rest[0] == 'K' || rest[0] == 'R' || rest[0] == 'O'))
+        rest.remove_prefix(1);
+    }
+    if (starts_with(rest, "4weft")) return true;
+  }
   // Standard-library code instantiated for weft's own types (a timer heap's
   // vector growing, say) runs inside weft's data structures.
   bool weft_type = s.find("N4weft") != std::string_view::npos;

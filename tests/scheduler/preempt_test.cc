@@ -242,6 +242,17 @@ TEST(CodeMap, ClassifiesWeftLibcAndApplicationCode) {
   EXPECT_FALSE(CodeMap::is_weft_symbol("_ZN16weft_preemptible4callIZ4mainEUlvE_EEDcRT_"));
   EXPECT_FALSE(CodeMap::is_weft_symbol("_Z3fooRN4weft7ChannelIiEE"));  // user code taking a weft type
   EXPECT_FALSE(CodeMap::is_weft_symbol("main"));
+  // Local entities at any depth: a lambda in a lambda in a weft function (a
+  // test body in namespace weft once passed for application code here).
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZZN4weft3runEvENKUlvE_clEv"));
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZZZN4weft4Test8TestBodyEvENKUlvE_clEvENKUlvE_clEv"));
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZZZN4weft4Test8TestBodyEvENKUlvE_clEvENKUlvE_clEv.isra.0"));
+  // Members with ref- and cv-qualifiers.
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZNO4weft6Buffer4takeEv"));
+  EXPECT_TRUE(CodeMap::is_weft_symbol("_ZNVKR4weft6Buffer4sizeEv"));
+  // The application's own lambdas are not weft's.
+  EXPECT_FALSE(CodeMap::is_weft_symbol("_ZZZ4mainENKUlvE_clEvENKUlvE_clEv"));
+  EXPECT_FALSE(CodeMap::is_weft_symbol("_ZN5weftx1fEv"));
   const CodeMap& map = CodeMap::instance();
   EXPECT_GT(map.weft_ranges(), 0u);
   EXPECT_TRUE(map.is_safe_point(reinterpret_cast<uintptr_t>(&crunch) + 4));
