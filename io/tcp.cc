@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "io/detail/accept_queue.h"
 #include "io/detail/perform.h"
 #include "io/detail/socket_util.h"
 
@@ -144,6 +145,16 @@ Result<SocketAddress> TcpStream::peer_address() const { return detail::socket_na
 
 // ------------------------------------------------------------------ listener
 
+namespace detail {
+// What a listener's calls share: the socket is closed when the last of
+// them lets go (TcpListener::close() only drops the listener's own share).
+struct ListenerState {
+  explicit ListenerState(Fd f) : fd(std::move(f)) {}
+  Fd fd;
+  std::shared_ptr<AcceptQueue> queue;  // multishot accept, when enabled
+};
+}  // namespace detail
+
 Result<TcpListener> TcpListener::bind(const SocketAddress& at, const ListenOptions& options) {
   Result<detail::Fd> fd = detail::open_socket(at.family(), SOCK_STREAM);
   if (!fd) return fd.error();
@@ -153,34 +164,127 @@ Result<TcpListener> TcpListener::bind(const SocketAddress& at, const ListenOptio
     return detail::last_error();
   if (::bind(fd->get(), at.data(), at.size()) < 0) return detail::last_error();
   if (::listen(fd->get(), options.backlog) < 0) return detail::last_error();
-  return TcpListener(std::move(*fd));
+  auto state = std::make_shared<detail::ListenerState>(std::move(*fd));
+  if (options.multishot_accept && detail::AcceptQueue::kernel_supports())
+    state->queue = std::make_shared<detail::AcceptQueue>(state->fd.get());
+  return TcpListener(std::move(state));
 }
 
+TcpListener::TcpListener(TcpListener&& o) noexcept : state_(o.take_state()) {}
+
+TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
+  if (this != &o) {
+    close();
+    std::shared_ptr<detail::ListenerState> taken = o.take_state();
+    std::lock_guard lock(mu_);
+    state_ = std::move(taken);
+  }
+  return *this;
+}
+
+std::shared_ptr<detail::ListenerState> TcpListener::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+std::shared_ptr<detail::ListenerState> TcpListener::take_state() {
+  std::lock_guard lock(mu_);
+  return std::move(state_);
+}
+
+TcpListener::~TcpListener() { close(); }
+
+std::error_code TcpListener::close() {
+  std::shared_ptr<detail::ListenerState> st = take_state();
+  if (!st) return {};  // closed already, as TcpStream::close
+  // The multishot request holds its own reference to the socket, and so
+  // does a single accept in flight in a ring: shutting the socket down ends
+  // both now (and frees an ephemeral port), rather than when the ring next
+  // looks.
+  ::shutdown(st->fd.get(), SHUT_RDWR);
+  if (st->queue) st->queue->close();
+  return {};  // the descriptor goes with the last reference to `st`
+}
+
+int TcpListener::native_handle() const {
+  std::shared_ptr<detail::ListenerState> st = state();
+  return st ? st->fd.get() : -1;
+}
+
+std::size_t TcpListener::queued_connections() const {
+  std::shared_ptr<detail::ListenerState> st = state();
+  return st && st->queue ? st->queue->queued() : 0;
+}
+
+namespace {
+
+std::optional<TcpStream> take_queued(detail::ListenerState& st) {
+  if (!st.queue) return std::nullopt;
+  std::optional<int> fd = st.queue->try_take();
+  if (!fd) return std::nullopt;
+  return TcpStream(detail::Fd(*fd));
+}
+
+bool use_multishot(const detail::ListenerState& st) { return st.queue && detail::on_uring_worker(); }
+
+enum class AcceptNext { kReturn, kAgain, kBackOff };
+
+// What an accept attempt's error means (accept_queue.h, step 4; a peer that
+// gave up in the backlog is ECONNABORTED).
+AcceptNext after_error(const std::error_code& ec) {
+  if (ec == std::errc::connection_aborted || ec == std::errc::resource_unavailable_try_again)
+    return AcceptNext::kAgain;
+  return detail::is_resource_shortage(ec) ? AcceptNext::kBackOff : AcceptNext::kReturn;
+}
+
+}  // namespace
+
+// One attempt: through the multishot queue on an io_uring worker, else one
+// accept (after any connection the queue already holds: a plain thread or
+// an epoll worker must not leave those stranded).
 Result<TcpStream> TcpListener::accept(const WaitOptions& options) {
+  std::shared_ptr<detail::ListenerState> st = state();
+  if (!st) return std::make_error_code(std::errc::bad_file_descriptor);
   std::chrono::milliseconds backoff{1};
   for (;;) {
-    Result<int> r = perform(accept_spec(fd_.get()), options);
+    if (std::optional<TcpStream> s = take_queued(*st)) return std::move(*s);
+    Result<int> r = use_multishot(*st) ? detail::perform_from(*st->queue, options)
+                                       : perform(accept_spec(st->fd.get()), options);
     if (r) return TcpStream(detail::Fd(*r));
-    if (r.error() == std::errc::connection_aborted) continue;  // the peer gave up in the backlog
-    if (!detail::is_resource_shortage(r.error())) return r.error();
+    AcceptNext next = after_error(r.error());
+    if (next == AcceptNext::kReturn) return r.error();
+    if (next == AcceptNext::kAgain) continue;
     if (std::error_code ec = detail::pause(backoff, options)) return ec;
     backoff = next_backoff(backoff);
   }
 }
 
 core::Task<Result<TcpStream>> TcpListener::async_accept(WaitOptions options) {
+  std::shared_ptr<detail::ListenerState> st = state();
+  if (!st) co_return std::make_error_code(std::errc::bad_file_descriptor);
   std::chrono::milliseconds backoff{1};
   for (;;) {
-    OpSpec spec = accept_spec(fd_.get());
-    Result<int> r = co_await async_perform(spec, options);
+    if (std::optional<TcpStream> s = take_queued(*st)) co_return std::move(*s);
+    Result<int> r = Errc::kCancelled;
+    if (use_multishot(*st)) {
+      r = co_await detail::async_perform_from(*st->queue, options);
+    } else {
+      OpSpec spec = accept_spec(st->fd.get());
+      r = co_await async_perform(spec, options);
+    }
     if (r) co_return TcpStream(detail::Fd(*r));
-    if (r.error() == std::errc::connection_aborted) continue;
-    if (!detail::is_resource_shortage(r.error())) co_return r.error();
+    AcceptNext next = after_error(r.error());
+    if (next == AcceptNext::kReturn) co_return r.error();
+    if (next == AcceptNext::kAgain) continue;
     if (std::error_code ec = co_await detail::async_pause(backoff, options)) co_return ec;
     backoff = next_backoff(backoff);
   }
 }
 
-Result<SocketAddress> TcpListener::local_address() const { return detail::socket_name(fd_.get(), false); }
+Result<SocketAddress> TcpListener::local_address() const {
+  std::shared_ptr<detail::ListenerState> st = state();
+  if (!st) return std::make_error_code(std::errc::bad_file_descriptor);
+  return detail::socket_name(st->fd.get(), false);
+}
 
 }  // namespace weft::io

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 #include "io/address.h"
 #include "io/detail/fd.h"
@@ -21,6 +24,10 @@
 #include "runtime/core/wait_options.h"
 
 namespace weft::io {
+
+namespace detail {
+struct ListenerState;
+}
 
 class TcpStream {
  public:
@@ -60,28 +67,51 @@ class TcpStream {
 struct ListenOptions {
   int backlog = 1024;
   bool reuse_port = false;  // SO_REUSEPORT: several listeners share the port
+  // Under io_uring (Linux 5.19+), tasks accept through one multishot
+  // request that stays armed and queues up to 64 connections
+  // (io/detail/accept_queue.h); false: one accept request per call.
+  bool multishot_accept = true;
 };
 
+// close() may come from any thread while tasks wait in accept() (a server
+// shutting down): they end at once, and the descriptor is released when
+// the last call using it has returned.
 class TcpListener {
  public:
   TcpListener() = default;
+  TcpListener(TcpListener&& o) noexcept;
+  TcpListener& operator=(TcpListener&& o) noexcept;
+  ~TcpListener();
 
   // With SO_REUSEADDR. Port 0 picks a free port (see local_address()).
   static Result<TcpListener> bind(const SocketAddress& at, const ListenOptions& options = {});
 
   // Out of file descriptors (EMFILE, ENFILE), accept backs off (1 ms doubling
   // to 100 ms) and tries again, so existing connections keep being served
-  // and nothing spins; the options' deadline still ends the wait.
+  // and nothing spins; the options' deadline still ends the wait. On a
+  // closed listener: std::errc::bad_file_descriptor.
   Result<TcpStream> accept(const WaitOptions& options = {});
   core::Task<Result<TcpStream>> async_accept(WaitOptions options = {});
 
   Result<SocketAddress> local_address() const;
-  std::error_code close() { return fd_.close(); }
-  int native_handle() const { return fd_.get(); }
+  // Stops listening at once: accepts waiting in other tasks end with
+  // std::errc::bad_file_descriptor (multishot) or another error, and
+  // connections accepted but not yet taken are closed.
+  std::error_code close();
+  int native_handle() const;  // -1 once closed
+  // Connections a multishot request has accepted that no task has taken
+  // yet (tests and diagnostics); 0 without one.
+  std::size_t queued_connections() const;
 
  private:
-  explicit TcpListener(detail::Fd fd) : fd_(std::move(fd)) {}
-  detail::Fd fd_;
+  explicit TcpListener(std::shared_ptr<detail::ListenerState> state) : state_(std::move(state)) {}
+  std::shared_ptr<detail::ListenerState> state() const;
+  std::shared_ptr<detail::ListenerState> take_state();
+  // Null once closed; each call holds its own reference while it runs. A
+  // mutex rather than std::atomic<std::shared_ptr>: libstdc++ 12's unlocks
+  // it with relaxed order after a load, which ThreadSanitizer reports.
+  mutable std::mutex mu_;
+  std::shared_ptr<detail::ListenerState> state_;
 };
 
 }  // namespace weft::io

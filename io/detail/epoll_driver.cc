@@ -109,12 +109,15 @@ EpollDriver::~EpollDriver() {
 }
 
 uint32_t EpollDriver::ready_seq(int fd, Interest interest) {
+  // A closed object's -1: the operation itself fails with EBADF, no wait.
+  if (fd < 0) return 0;
   Slot& s = FdTable::get().at(fd);
   std::lock_guard lock(s.mu);
   return s.seq[int(interest)];
 }
 
 bool EpollDriver::wait_ready(int fd, Interest interest, uint32_t seen, core::Waker waker) {
+  if (fd < 0) return false;  // retry: it fails with EBADF
   Slot& s = FdTable::get().at(fd);
   std::lock_guard lock(s.mu);
   if (s.seq[int(interest)] != seen) return false;

@@ -97,18 +97,39 @@ struct Outcome {
   WakeCause cause;
 };
 
-Outcome run_on_ring(UringDriver& ring, const OpSpec& spec, const WaitOptions& options) {
+// The ring as an OpSource: a cancel still ends in the Op's own CQE.
+class RingSource final : public OpSource {
+ public:
+  void start(Op& op, UringDriver& ring) override {
+    ring_ = &ring;
+    ring.submit(op);
+  }
+  bool withdraw(Op& op) override {
+    ring_->cancel(op);  // uring_driver.h, step 3
+    return false;
+  }
+
+ private:
+  UringDriver* ring_ = nullptr;
+};
+
+UringDriver& current_ring() { return static_cast<UringDriver&>(*current_driver()); }
+
+Outcome run_from(OpSource& source, const OpSpec& spec, const WaitOptions& options) {
   Op op(spec);
+  source.start(op, current_ring());
   core::Waker w = core::Waker::for_current();
-  op.set_waker(w.clone());
-  ring.submit(op);
+  if (!op.set_waker(w.clone())) return {op.result(), WakeCause::kWoken};  // completed at once
   WakeCause cause = sched::park_current(core::WaitReason::kIo, w, options);
   sched::spend_wait(w);
-  if (!op.done()) {
-    ring.cancel(op);  // uring_driver.h, step 3
-    wait_done(op);
-  }
+  if (!op.done() && source.withdraw(op)) return {-ECANCELED, cause};
+  wait_done(op);
   return {op.result(), cause};
+}
+
+Outcome run_on_ring(const OpSpec& spec, const WaitOptions& options) {
+  RingSource ring;
+  return run_from(ring, spec, options);
 }
 
 // A send usually finds room in the socket buffer: one plain non-blocking
@@ -123,12 +144,12 @@ bool send_directly(const OpSpec& spec, int* res) {
 
 Result<int> perform_uring(const OpSpec& spec, const WaitOptions& options) {
   if (int r; send_directly(spec, &r)) return finish(r, WakeCause::kWoken);
-  Outcome o = run_on_ring(static_cast<UringDriver&>(*current_driver()), spec, options);
+  Outcome o = run_on_ring(spec, options);
   // A non-blocking fd (or a connect in progress): wait for readiness, then
   // finish the operation with a plain syscall.
   bool started = true;
   while (needs_readiness(spec, o.res) && o.cause == WakeCause::kWoken) {
-    o = run_on_ring(static_cast<UringDriver&>(*current_driver()), readiness_of(spec), options);
+    o = run_on_ring(readiness_of(spec), options);
     if (o.res >= 0) o.res = try_syscall(spec, started);
   }
   return finish(o.res, o.cause);
@@ -196,15 +217,13 @@ class IoAwaiter {
 
 struct Submission {
   Op* op;
-  UringDriver* ring;  // set by arm_submit: the worker the task ran on then
+  OpSource* source;
 };
 
 bool arm_submit(void* context, core::Waker w) {
   auto* s = static_cast<Submission*>(context);
-  s->ring = static_cast<UringDriver*>(current_driver());
-  s->op->set_waker(std::move(w));
-  s->ring->submit(*s->op);
-  return true;
+  s->source->start(*s->op, current_ring());  // the worker the task runs on now
+  return s->op->set_waker(std::move(w));     // false: completed at once
 }
 
 bool arm_op(void* context, core::Waker w) { return static_cast<Op*>(context)->set_waker(std::move(w)); }
@@ -220,27 +239,26 @@ bool arm_ready(void* context, core::Waker w) {
   return static_cast<EpollDriver*>(current_driver())->wait_ready(r->fd, r->interest, r->seen, std::move(w));
 }
 
-core::Task<Outcome> async_run_on_ring(OpSpec spec, WaitOptions options) {
+core::Task<Outcome> async_run_from(OpSource* source, OpSpec spec, WaitOptions options) {
   Op op(spec);
-  Submission sub{&op, nullptr};
+  Submission sub{&op, source};
   IoAwaiter first(&arm_submit, &sub, options);
   WakeCause cause = co_await first;
-  if (!op.done()) {
-    sub.ring->cancel(op);
-    while (!op.done()) {
-      IoAwaiter again(&arm_op, &op, WaitOptions{});
-      co_await again;
-    }
+  if (!op.done() && source->withdraw(op)) co_return Outcome{-ECANCELED, cause};
+  while (!op.done()) {
+    IoAwaiter again(&arm_op, &op, WaitOptions{});
+    co_await again;
   }
   co_return Outcome{op.result(), cause};
 }
 
 core::Task<Result<int>> async_perform_uring(OpSpec spec, WaitOptions options) {
   if (int r; send_directly(spec, &r)) co_return finish(r, WakeCause::kWoken);
-  Outcome o = co_await async_run_on_ring(spec, options);
+  RingSource ring;
+  Outcome o = co_await async_run_from(&ring, spec, options);
   bool started = true;
   while (needs_readiness(spec, o.res) && o.cause == WakeCause::kWoken) {
-    o = co_await async_run_on_ring(readiness_of(spec), options);
+    o = co_await async_run_from(&ring, readiness_of(spec), options);
     if (o.res >= 0) o.res = try_syscall(spec, started);
   }
   co_return finish(o.res, o.cause);
@@ -305,6 +323,23 @@ core::Task<std::error_code> async_pause(Clock::duration d, WaitOptions options) 
     if (co_await wait == WakeCause::kTaskCancelled) throw core::TaskCancelled();
   }
   co_return pause_result(options);
+}
+
+bool on_uring_worker() {
+  sched::Driver* d = current_driver();
+  return core::this_thread().task != nullptr && d != nullptr && d->kind() == sched::DriverKind::kUring;
+}
+
+Result<int> perform_from(OpSource& source, const WaitOptions& options) {
+  throw_if_task_cancelled();
+  Outcome o = run_from(source, OpSpec{}, options);
+  return finish(o.res, o.cause);
+}
+
+core::Task<Result<int>> async_perform_from(OpSource& source, WaitOptions options) {
+  throw_if_task_cancelled();
+  Outcome o = co_await async_run_from(&source, OpSpec{}, options);
+  co_return finish(o.res, o.cause);
 }
 
 Result<int> perform(const OpSpec& spec, const WaitOptions& options) {

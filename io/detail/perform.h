@@ -9,6 +9,7 @@
 #pragma once
 
 #include "io/detail/op.h"
+#include "io/detail/op_source.h"
 #include "runtime/core/coroutine.h"
 #include "runtime/core/result.h"
 #include "runtime/core/wait_options.h"
@@ -20,6 +21,13 @@ Result<int> perform(const OpSpec& spec, const WaitOptions& options);
 
 // Coroutine tasks.
 core::Task<Result<int>> async_perform(OpSpec spec, WaitOptions options);
+
+// Waits for an Op that `source` completes (a listener's multishot accept
+// queue), with the same deadline, stop token and cancellation rules. Only
+// on a worker whose reactor is io_uring (on_uring_worker()).
+Result<int> perform_from(OpSource& source, const WaitOptions& options);
+core::Task<Result<int>> async_perform_from(OpSource& source, WaitOptions options);
+bool on_uring_worker();
 
 // Waits `d` (less if the options' deadline comes first): a back-off between
 // retries. Errc::kTimedOut once the options' deadline has passed,

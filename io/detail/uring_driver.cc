@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 namespace weft::io::detail {
 
@@ -151,31 +152,56 @@ void UringDriver::untrack(Op& op) {
   --inflight_count_;
 }
 
+void UringDriver::submit_multishot_accept(int listen_fd, MultishotSink& sink) {
+  enable_on_owner();
+  if (closed_) {
+    sink.on_cqe(-ECANCELED, false);
+    return;
+  }
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_multishot_accept(sqe, listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, tag_of(sink));
+  multishots_.push_back(&sink);
+}
+
 void UringDriver::cancel(Op& op) {
   {
     std::lock_guard lock(cancel_mu_);
     if (!op.mark_cancel_queued()) return;  // its CQE was reaped: nothing to cancel
-    cancels_.push_back(&op);
-    // release: pairs with submit_cancels()'s acquire.
-    cancels_pending_.store(true, std::memory_order_release);
+    queue_cancel(tag_of(op));
   }
   unpark();
 }
 
-void UringDriver::forget_cancel(Op* op) {
-  // Compares addresses only: the Op may be gone already. No later Op at the
+void UringDriver::cancel(MultishotSink& sink) {
+  {
+    // The sink's owner calls this only while the request is armed (step 6).
+    std::lock_guard lock(cancel_mu_);
+    queue_cancel(tag_of(sink));
+  }
+  unpark();
+}
+
+void UringDriver::queue_cancel(uint64_t tag) {
+  cancels_.push_back(tag);
+  // release: pairs with submit_cancels()'s acquire.
+  cancels_pending_.store(true, std::memory_order_release);
+}
+
+void UringDriver::forget_cancel(uint64_t tag) {
+  // Compares tags only: the Op may be gone already. No later Op at the
   // same address can be in flight here yet: only this thread submits.
   std::lock_guard lock(cancel_mu_);
-  std::erase(cancels_, op);
+  std::erase(cancels_, tag);
 }
 
 void UringDriver::submit_cancels() {
   if (!cancels_pending_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(cancel_mu_);
-  for (Op* op : cancels_) {
-    // Still queued means not yet reaped (step 3): the address is still this Op.
+  for (uint64_t tag : cancels_) {
+    // Still queued means not yet reaped (steps 3 and 6): the tag is still its.
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_cancel(sqe, op, 0);
+    io_uring_prep_cancel64(sqe, tag, 0);
     io_uring_sqe_set_data64(sqe, kCancelTag);
   }
   cancels_.clear();
@@ -199,10 +225,13 @@ std::size_t UringDriver::reap() {
     const uint64_t tag = cqe->user_data;
     if (tag == kWakeTag) {
       wake_armed_ = false;
+    } else if (tag & kMultishotBit) {
+      reap_multishot(tag, cqe->res, cqe->flags);
+      ++woke;
     } else if (tag != kCancelTag && tag != 0) {
       Op* op = reinterpret_cast<Op*>(static_cast<uintptr_t>(tag));
       untrack(*op);
-      if (op->complete(cqe->res)) forget_cancel(op);  // step 3: that cancel is void now
+      if (op->complete(cqe->res)) forget_cancel(tag);  // step 3: that cancel is void now
       ++woke;
     }
   }
@@ -210,10 +239,24 @@ std::size_t UringDriver::reap() {
   return woke;
 }
 
+void UringDriver::reap_multishot(uint64_t tag, int32_t res, unsigned flags) {
+  auto* sink = reinterpret_cast<MultishotSink*>(static_cast<uintptr_t>(tag & ~kMultishotBit));
+  const bool more = (flags & IORING_CQE_F_MORE) != 0;
+  if (more) {
+    sink->on_cqe(res, true);
+    return;
+  }
+  std::erase(multishots_, sink);
+  sink->on_cqe(res, false);  // may free the sink: only the tag is used below
+  // After on_cqe: the sink queues no cancel once it knows the request ended.
+  forget_cancel(tag);
+}
+
 std::size_t UringDriver::poll() {
   enable_on_owner();
   const bool queued = io_uring_sq_ready(&ring_) > 0;
-  if (inflight_count_ == 0 && !queued && !cancels_pending_.load(std::memory_order_relaxed)) return 0;
+  if (inflight_count_ == 0 && multishots_.empty() && !queued && !cancels_pending_.load(std::memory_order_relaxed))
+    return 0;
   submit_cancels();
   io_uring_submit_and_get_events(&ring_);
   return reap();
@@ -261,6 +304,7 @@ void UringDriver::shutdown() {
     untrack(*op);
     op->complete(-ECANCELED);
   }
+  for (MultishotSink* sink : std::exchange(multishots_, {})) sink->on_cqe(-ECANCELED, false);
 }
 
 }  // namespace weft::io::detail

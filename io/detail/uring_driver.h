@@ -19,6 +19,12 @@
 //      for.
 //   5. Shutdown (after the owner thread exited): the ring is closed and every
 //      Op still in flight completes with -ECANCELED.
+//   6. Multishot requests (a listener's accept): the user_data is the
+//      MultishotSink's address with bit 0 set (Ops are aligned, so bit 0 is
+//      theirs to lose). Each CQE goes to the sink; the one without
+//      IORING_CQE_F_MORE is its last, after which the ring forgets the sink
+//      and any cancel still queued for it (as in step 3). The sink keeps
+//      itself alive until then. Shutdown gives each a last -ECANCELED.
 #pragma once
 
 #include <liburing.h>
@@ -29,6 +35,7 @@
 #include <system_error>
 #include <vector>
 
+#include "io/detail/multishot_sink.h"
 #include "io/detail/op.h"
 #include "scheduler/detail/park_token.h"
 #include "scheduler/driver.h"
@@ -51,21 +58,28 @@ class UringDriver final : public sched::Driver {
 
   // ---- owner thread ----
   void submit(Op& op);
+  // SOCK_NONBLOCK | SOCK_CLOEXEC sockets, one CQE each (step 6).
+  void submit_multishot_accept(int listen_fd, MultishotSink& sink);
   // ---- any thread ----
   void cancel(Op& op);
+  void cancel(MultishotSink& sink);
 
   // What set-up settled on, for diagnostics and tests.
   unsigned setup_flags() const { return flags_; }
   static bool supported(std::error_code* why);
 
  private:
-  static constexpr uint64_t kWakeTag = 1, kCancelTag = 2;
+  static constexpr uint64_t kWakeTag = 1, kCancelTag = 2, kMultishotBit = 1;
+  static uint64_t tag_of(Op& op) { return reinterpret_cast<uintptr_t>(&op); }
+  static uint64_t tag_of(MultishotSink& s) { return reinterpret_cast<uintptr_t>(&s) | kMultishotBit; }
   void enable_on_owner();
   io_uring_sqe* get_sqe();
   void prep(io_uring_sqe* sqe, Op& op);
   void arm_wake_read();
   void submit_cancels();
-  void forget_cancel(Op* op);
+  void queue_cancel(uint64_t tag);  // under cancel_mu_
+  void forget_cancel(uint64_t tag);
+  void reap_multishot(uint64_t tag, int32_t res, unsigned flags);
   std::size_t reap();
   void track(Op& op);
   void untrack(Op& op);
@@ -81,7 +95,8 @@ class UringDriver final : public sched::Driver {
   Op* inflight_ = nullptr;  // owner-only intrusive list
   std::size_t inflight_count_ = 0;
   std::mutex cancel_mu_;
-  std::vector<Op*> cancels_;  // guarded by cancel_mu_
+  std::vector<uint64_t> cancels_;  // user_data to cancel; guarded by cancel_mu_
+  std::vector<MultishotSink*> multishots_;  // armed (step 6); owner only
   std::atomic<bool> cancels_pending_{false};
 };
 

@@ -410,6 +410,28 @@ TEST_P(TcpTest, AcceptBacksOffOnEmfileAndKeepsServing) {
   echo.join();
 }
 
+// Using a closed stream is a typed error under both reactors (epoll once
+// looked up readiness for fd -1 and crashed).
+TEST_P(TcpTest, ClosedStreamsSayBadFileDescriptor) {
+  TcpListener l = listen();
+  auto [c, s] = pair(l);
+  EXPECT_FALSE(s.close());
+  EXPECT_FALSE(s.is_open());
+  auto errors = rt().spawn_fiber([&s] {
+    char buf[4];
+    return std::make_pair(s.read(buf, sizeof buf).error(), s.write("ab", 2).error());
+  });
+  auto [read_error, write_error] = errors.join();
+  EXPECT_EQ(read_error, std::errc::bad_file_descriptor);
+  EXPECT_EQ(write_error, std::errc::bad_file_descriptor);
+  auto coro = rt().spawn([](TcpStream* s) -> Task<std::error_code> {
+    char buf[4];
+    auto r = co_await s->async_read(buf, sizeof buf);
+    co_return r.error();
+  }(&s));
+  EXPECT_EQ(coro.join(), std::errc::bad_file_descriptor);
+}
+
 TEST_P(TcpTest, ListenerAddressErrors) {
   auto bad = SocketAddress::parse("not-an-address");
   EXPECT_EQ(bad.error(), std::errc::invalid_argument);
