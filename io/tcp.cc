@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 #include "io/detail/accept_queue.h"
@@ -152,6 +153,9 @@ struct ListenerState {
   explicit ListenerState(Fd f) : fd(std::move(f)) {}
   Fd fd;
   std::shared_ptr<AcceptQueue> queue;  // multishot accept, when enabled
+  // Set before the socket is shut down: whatever error a waiting accept
+  // then sees (EINVAL from the kernel, EBADF), it reports the close.
+  std::atomic<bool> closed{false};
 };
 }  // namespace detail
 
@@ -201,8 +205,9 @@ std::error_code TcpListener::close() {
   // does a single accept in flight in a ring: shutting the socket down ends
   // both now (and frees an ephemeral port), rather than when the ring next
   // looks.
-  ::shutdown(st->fd.get(), SHUT_RDWR);
+  st->closed.store(true, std::memory_order_release);  // pairs with closed_error()'s acquire
   if (st->queue) st->queue->close();
+  ::shutdown(st->fd.get(), SHUT_RDWR);
   return {};  // the descriptor goes with the last reference to `st`
 }
 
@@ -226,6 +231,12 @@ std::optional<TcpStream> take_queued(detail::ListenerState& st) {
 }
 
 bool use_multishot(const detail::ListenerState& st) { return st.queue && detail::on_uring_worker(); }
+
+// An accept that failed because the listener was closed meanwhile says so,
+// under every reactor.
+std::error_code closed_error(const detail::ListenerState& st, std::error_code ec) {
+  return st.closed.load(std::memory_order_acquire) ? std::make_error_code(std::errc::bad_file_descriptor) : ec;
+}
 
 enum class AcceptNext { kReturn, kAgain, kBackOff };
 
@@ -251,8 +262,9 @@ Result<TcpStream> TcpListener::accept(const WaitOptions& options) {
     Result<int> r = use_multishot(*st) ? detail::perform_from(*st->queue, options)
                                        : perform(accept_spec(st->fd.get()), options);
     if (r) return TcpStream(detail::Fd(*r));
-    AcceptNext next = after_error(r.error());
-    if (next == AcceptNext::kReturn) return r.error();
+    const std::error_code ec = closed_error(*st, r.error());
+    AcceptNext next = after_error(ec);
+    if (next == AcceptNext::kReturn) return ec;
     if (next == AcceptNext::kAgain) continue;
     if (std::error_code ec = detail::pause(backoff, options)) return ec;
     backoff = next_backoff(backoff);
@@ -273,8 +285,9 @@ core::Task<Result<TcpStream>> TcpListener::async_accept(WaitOptions options) {
       r = co_await async_perform(spec, options);
     }
     if (r) co_return TcpStream(detail::Fd(*r));
-    AcceptNext next = after_error(r.error());
-    if (next == AcceptNext::kReturn) co_return r.error();
+    const std::error_code ec = closed_error(*st, r.error());
+    AcceptNext next = after_error(ec);
+    if (next == AcceptNext::kReturn) co_return ec;
     if (next == AcceptNext::kAgain) continue;
     if (std::error_code ec = co_await detail::async_pause(backoff, options)) co_return ec;
     backoff = next_backoff(backoff);

@@ -95,8 +95,8 @@ class TcpListener {
 
   Result<SocketAddress> local_address() const;
   // Stops listening at once: accepts waiting in other tasks end with
-  // std::errc::bad_file_descriptor (multishot) or another error, and
-  // connections accepted but not yet taken are closed.
+  // std::errc::bad_file_descriptor, and connections accepted but not yet
+  // taken are closed.
   std::error_code close();
   int native_handle() const;  // -1 once closed
   // Connections a multishot request has accepted that no task has taken

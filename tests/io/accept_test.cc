@@ -212,14 +212,8 @@ TEST_P(AcceptTest, ClosingTheListenerEndsWaitingAccepts) {
   EXPECT_FALSE(listener().close());
   std::error_code f = fiber.join(), c = coro.join();
   EXPECT_LT(Clock::now() - t0, 5s);
-  EXPECT_TRUE(f) << "the fiber's accept succeeded";
-  EXPECT_TRUE(c) << "the coroutine's accept succeeded";
-  EXPECT_NE(f, Errc::kTimedOut);
-  EXPECT_NE(c, Errc::kTimedOut);
-  if (multishot()) {
-    EXPECT_EQ(f, std::errc::bad_file_descriptor);
-    EXPECT_EQ(c, std::errc::bad_file_descriptor);
-  }
+  EXPECT_EQ(f, std::errc::bad_file_descriptor);
+  EXPECT_EQ(c, std::errc::bad_file_descriptor);
   // The port is free again at once.
   auto again = TcpListener::bind(addr());
   EXPECT_TRUE(again.ok()) << again.error().message();
