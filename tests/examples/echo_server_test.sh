@@ -9,7 +9,7 @@ check() {  # port, then the server command
   port=$1; shift
   "$@" >/dev/null 2>"${TEST_TMPDIR:-/tmp}/server.err" &
   pid=$!
-  python3 - "$port" <<'PY'
+  python3 - "$port" <<'PY' || { cat "${TEST_TMPDIR:-/tmp}/server.err"; kill $pid 2>/dev/null; exit 1; }
 import socket, sys, time
 port = int(sys.argv[1])
 for _ in range(300):
@@ -19,7 +19,7 @@ for _ in range(300):
     except OSError:
         time.sleep(0.01)
 else:
-    sys.exit("server never listened on %d" % port)
+    sys.exit("server never listened on %d (its stderr follows)" % port)
 for i, c in enumerate(conns):
     msg = (b"hello %d " % i) * (1000 * (i + 1))
     c.sendall(msg)
@@ -38,13 +38,17 @@ PY
   rc=0; wait $pid || rc=$?
   [ $rc -eq 0 ] || { echo "server exited $rc after SIGTERM: $*"; cat "${TEST_TMPDIR:-/tmp}/server.err"; exit 1; }
 }
-base=$((20000 + $$ % 20000))
+# A port the kernel just handed out and nobody holds: a fixed range could
+# collide with another test's ephemeral ports or a concurrent run.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 for io in uring epoll; do
   for task in coroutine fiber; do
-    base=$((base + 1))
-    WEFT_IO=$io WEFT_TASK=$task check $base "$contract" $base 2
-    base=$((base + 1))
-    WEFT_IO=$io check $base "$example" --port $base --workers 2 --task $task
+    port=$(free_port)
+    WEFT_IO=$io WEFT_TASK=$task check $port "$contract" $port 2
+    port=$(free_port)
+    WEFT_IO=$io check $port "$example" --port $port --workers 2 --task $task
   done
 done
 # Bad arguments: a usage message and a non-zero exit, never a crash.
