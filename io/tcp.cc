@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <optional>
 
 #include "io/detail/accept_queue.h"
 #include "io/detail/perform.h"
@@ -266,7 +267,7 @@ Result<TcpStream> TcpListener::accept(const WaitOptions& options) {
     AcceptNext next = after_error(ec);
     if (next == AcceptNext::kReturn) return ec;
     if (next == AcceptNext::kAgain) continue;
-    if (std::error_code ec = detail::pause(backoff, options)) return ec;
+    if (std::error_code paused = detail::pause(backoff, options)) return paused;
     backoff = next_backoff(backoff);
   }
 }
@@ -289,7 +290,7 @@ core::Task<Result<TcpStream>> TcpListener::async_accept(WaitOptions options) {
     AcceptNext next = after_error(ec);
     if (next == AcceptNext::kReturn) co_return ec;
     if (next == AcceptNext::kAgain) continue;
-    if (std::error_code ec = co_await detail::async_pause(backoff, options)) co_return ec;
+    if (std::error_code paused = co_await detail::async_pause(backoff, options)) co_return paused;
     backoff = next_backoff(backoff);
   }
 }

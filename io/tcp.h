@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
-#include <optional>
 
 #include "io/address.h"
 #include "io/detail/fd.h"

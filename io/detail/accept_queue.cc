@@ -42,13 +42,20 @@ bool AcceptQueue::kernel_supports() {
   return yes;
 }
 
+std::optional<int> AcceptQueue::pop_locked() {
+  if (sockets_.empty()) return std::nullopt;
+  int fd = sockets_.front();
+  sockets_.pop_front();
+  return fd;
+}
+
 void AcceptQueue::start(Op& op, UringDriver& ring) {
   std::unique_lock lock(mu_);
-  if (closed_ || !sockets_.empty()) {
-    int32_t res = closed_ ? -EBADF : sockets_.front();
-    if (!closed_) sockets_.pop_front();
+  // Closing empties the queue (step 6): a closed queue has no socket.
+  std::optional<int32_t> now = closed_ ? std::optional<int32_t>(-EBADF) : pop_locked();
+  if (now) {
     lock.unlock();
-    op.complete(res);
+    op.complete(*now);
     return;
   }
   waiters_.push_back(&op);  // step 1
@@ -70,10 +77,7 @@ bool AcceptQueue::withdraw(Op& op) {
 
 std::optional<int> AcceptQueue::try_take() {
   std::lock_guard lock(mu_);
-  if (sockets_.empty()) return std::nullopt;
-  int fd = sockets_.front();
-  sockets_.pop_front();
-  return fd;
+  return pop_locked();
 }
 
 void AcceptQueue::on_cqe(int32_t res, bool more) {
@@ -142,11 +146,6 @@ void AcceptQueue::close() {
 std::size_t AcceptQueue::queued() {
   std::lock_guard lock(mu_);
   return sockets_.size();
-}
-
-bool AcceptQueue::armed() {
-  std::lock_guard lock(mu_);
-  return armed_on_ != nullptr;
 }
 
 }  // namespace weft::io::detail

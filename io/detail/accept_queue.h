@@ -61,10 +61,10 @@ class AcceptQueue final : public OpSource, public MultishotSink, public std::ena
 
   // For tests and diagnostics.
   std::size_t queued();
-  bool armed();
 
  private:
   struct Delivery;
+  std::optional<int> pop_locked();  // under mu_
   void on_socket(int fd, bool more, Delivery& d);
   void on_last(int32_t res, Delivery& d);
 

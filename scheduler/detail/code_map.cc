@@ -93,11 +93,7 @@ bool CodeMap::is_weft_symbol(std::string_view s) {
   if (starts_with(s, "_Z")) {
     std::string_view rest = s.substr(2);
     while (starts_with(rest, "Z")) rest.remove_prefix(1);
-    if (starts_with(rest, "N")) {
-      rest.remove_prefix(1);
-      while (!rest.empty() && (rest[0] == 'r' || rest[0] == 'V' || rest[0] == 'K' || rest[0] == 'R' || rest[0] == 'O'))
-        rest.remove_prefix(1);
-    }
+    if (starts_with(rest, "N")) rest.remove_prefix(std::min(rest.find_first_not_of("rVKRO", 1), rest.size()));
     if (starts_with(rest, "4weft")) return true;
   }
   // Standard-library code instantiated for weft's own types (a timer heap's

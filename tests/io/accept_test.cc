@@ -26,13 +26,10 @@ using io::TcpStream;
 // (backend, workers, multishot)
 using Param = std::tuple<IoBackend, std::size_t, bool>;
 
-class AcceptTest : public ::testing::TestWithParam<Param> {
+class AcceptTest : public testing::IoTestOver<Param> {
  protected:
   void SetUp() override {
-    Config c;
-    c.io = std::get<0>(GetParam());
-    c.workers = std::get<1>(GetParam());
-    rt_.emplace(c);
+    IoTestOver::SetUp();  // the runtime, and the stack count for the leak check
     auto l = TcpListener::bind(SocketAddress::loopback(0), {.multishot_accept = std::get<2>(GetParam())});
     ASSERT_TRUE(l.ok()) << l.error().message();
     port_ = l->local_address()->port();
@@ -40,9 +37,8 @@ class AcceptTest : public ::testing::TestWithParam<Param> {
   }
   void TearDown() override {
     listener_.close();
-    rt_.reset();
+    IoTestOver::TearDown();
   }
-  Runtime& rt() { return *rt_; }
   TcpListener& listener() { return listener_; }
   SocketAddress addr() const { return SocketAddress::loopback(port_); }
   // Whether accepts from tasks go through a multishot request here.
@@ -58,14 +54,12 @@ class AcceptTest : public ::testing::TestWithParam<Param> {
     return std::move(*c);
   }
 
-  std::optional<Runtime> rt_;
   TcpListener listener_;
   uint16_t port_ = 0;
 };
 
 std::string AcceptParamName(const ::testing::TestParamInfo<Param>& info) {
-  return std::string(std::get<0>(info.param) == IoBackend::kUring ? "uring" : "epoll") + "_" +
-         std::to_string(std::get<1>(info.param)) + "workers" + (std::get<2>(info.param) ? "_multishot" : "_single");
+  return testing::IoParamName(info) + (std::get<2>(info.param) ? "_multishot" : "_single");
 }
 
 INSTANTIATE_TEST_SUITE_P(Io, AcceptTest,

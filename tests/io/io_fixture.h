@@ -9,13 +9,16 @@
 
 namespace weft::testing {
 
-class IoTest : public ::testing::TestWithParam<std::tuple<IoBackend, std::size_t>> {
+// Param: a tuple whose first two elements are the backend and the worker
+// count (a test may add its own after them).
+template <class Param>
+class IoTestOver : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
     stacks_before_ = core::StackPool::mapped_stacks();
     Config c;
-    c.io = std::get<0>(GetParam());
-    c.workers = std::get<1>(GetParam());
+    c.io = std::get<0>(this->GetParam());
+    c.workers = std::get<1>(this->GetParam());
     rt_.emplace(c);
   }
   void TearDown() override {
@@ -28,7 +31,11 @@ class IoTest : public ::testing::TestWithParam<std::tuple<IoBackend, std::size_t
   long stacks_before_ = 0;
 };
 
-inline std::string IoParamName(const ::testing::TestParamInfo<std::tuple<IoBackend, std::size_t>>& info) {
+using IoTest = IoTestOver<std::tuple<IoBackend, std::size_t>>;
+
+// "uring_2workers", from the first two elements of any such tuple.
+template <class Param>
+std::string IoParamName(const ::testing::TestParamInfo<Param>& info) {
   return std::string(std::get<0>(info.param) == IoBackend::kUring ? "uring" : "epoll") + "_" +
          std::to_string(std::get<1>(info.param)) + "workers";
 }
@@ -37,6 +44,6 @@ inline std::string IoParamName(const ::testing::TestParamInfo<std::tuple<IoBacke
   INSTANTIATE_TEST_SUITE_P(Io, Fixture,                                                                  \
                            ::testing::Combine(::testing::Values(IoBackend::kUring, IoBackend::kEpoll), \
                                               ::testing::Values(1, 2, 4)),                               \
-                           ::weft::testing::IoParamName)
+                           ::weft::testing::IoParamName<::weft::testing::IoTest::ParamType>)
 
 }  // namespace weft::testing
