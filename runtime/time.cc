@@ -25,7 +25,7 @@ SleepAwaiter::SleepAwaiter(const WaitOptions& options) : options_(options) {
   done_ = true;
   for (;;) {
     if (options_.stop_requested()) {
-      result_ = make_error_code(Errc::kCancelled);
+      cancelled_ = true;
       return;
     }
     if (options_.expired()) return;
@@ -33,7 +33,7 @@ SleepAwaiter::SleepAwaiter(const WaitOptions& options) : options_(options) {
     sched::WakeCause cause = sched::park_current(core::WaitReason::kSleep, w, options_);
     sched::spend_wait(w);
     if (cause != sched::WakeCause::kWoken || options_.expired()) {
-      result_ = sleep_result(cause);
+      cancelled_ = static_cast<bool>(sleep_result(cause));
       return;
     }
   }
@@ -51,7 +51,7 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   core::TaskHeader* self = core::this_thread().task;
   if (self->cancel_requested.load(std::memory_order_seq_cst)) throw core::TaskCancelled();
   if (options_.stop_requested()) {
-    result_ = make_error_code(Errc::kCancelled);
+    cancelled_ = true;
     return false;
   }
   if (options_.expired()) return false;
@@ -62,11 +62,15 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 std::error_code SleepAwaiter::await_resume() {
-  if (!suspended_) return result_;
+  if (!suspended_) return result();
   suspended_ = false;
   sched::WakeCause cause = wait_.disarm();
   wait_.spend_token();
   return sleep_result(cause);
+}
+
+std::error_code SleepAwaiter::result() const {
+  return cancelled_ ? make_error_code(Errc::kCancelled) : std::error_code();
 }
 
 }  // namespace weft

@@ -25,7 +25,7 @@ class SleepAwaiter {
   SleepAwaiter(const SleepAwaiter&) = delete;
   ~SleepAwaiter();
   // After a fiber's or thread's sleep: {} or kCancelled.
-  std::error_code error() const { return result_; }
+  std::error_code error() const { return result(); }
 
   bool await_ready() const noexcept { return done_; }
   bool await_suspend(std::coroutine_handle<> h);
@@ -35,8 +35,10 @@ class SleepAwaiter {
   WaitOptions options_;
   // No Waker kept while suspended (the timer holds the reference): a frame
   // that held its own task could never be freed if shutdown cancels it.
+  std::error_code result() const;
+
   sched::CoroutineWait wait_;
-  std::error_code result_;
+  bool cancelled_ = false;  // the only error a sleep has (a byte, not an error_code, in every frame)
   bool done_ = false;
   bool suspended_ = false;
   bool awaited_ = false;

@@ -42,7 +42,9 @@ class TimerQueue {
       return *this;
     }
     ~Timer() { cancel(); }
-    void cancel();
+    // True if the timer had already fired: its deadline has passed, so the
+    // waiter need not read the clock to say it timed out.
+    bool cancel();
     explicit operator bool() const { return e_ != nullptr; }
 
    private:

@@ -12,10 +12,12 @@ namespace weft::core::frame_allocator {
 
 namespace {
 
-constexpr std::size_t kGranule = 64;
-constexpr std::size_t kClasses = 16;                  // frames up to 1 KiB
-constexpr std::size_t kHeader = 16;                   // keeps frames 16-byte aligned
-constexpr std::size_t kSlabSize = 1 << 20;            // 1 MiB
+// 16-byte classes keep frames 16-byte aligned and waste at most 15 bytes a
+// frame: 100,000 sleeping tasks are 100,000 frames, and on this VM memory
+// costs most the first time it is touched (README.md, "Memory on this VM").
+constexpr std::size_t kGranule = 16;
+constexpr std::size_t kClasses = 64;                  // frames up to 1 KiB
+constexpr std::size_t kSlabSize = 2 << 20;            // 2 MiB: one transparent huge page
 constexpr std::size_t kFreeListBytes = 1 << 20;       // per class per thread
 constexpr uint32_t kRetired = 0x80000000u;
 
@@ -23,16 +25,26 @@ struct Slab {
   std::atomic<uint32_t> word{0};  // [retired:1][live frames:31]
 };
 
-struct Header {
-  Slab* slab;
-  std::size_t size_class;
-};
-
 struct FreeFrame {
   FreeFrame* next;
 };
 
 void unmap(Slab* slab) { munmap(slab, kSlabSize); }
+
+// A slab aligned to its size, so that the kernel can back it with one huge
+// page: on a VM with shadow page tables each 4 KiB page's first touch costs
+// microseconds (README.md, "Memory on this VM"), and a million frames touch thousands.
+void* map_slab() {
+  void* raw = mmap(nullptr, 2 * kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto lo = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (lo + kSlabSize - 1) & ~(kSlabSize - 1);
+  if (aligned > lo) munmap(raw, aligned - lo);
+  munmap(reinterpret_cast<void*>(aligned + kSlabSize), lo + kSlabSize - aligned);
+  void* mem = reinterpret_cast<void*>(aligned);
+  madvise(mem, kSlabSize, MADV_HUGEPAGE);  // best effort: THP may be off
+  return mem;
+}
 
 // Protocol step 3, both sides.
 void retire(Slab* slab) {
@@ -53,30 +65,31 @@ struct Cache {
     for (std::size_t c = 0; c < kClasses; ++c) {
       while (FreeFrame* f = head[c]) {
         head[c] = f->next;
-        return_to_slab(header_of(f)->slab);
+        return_to_slab(slab_of(f));
       }
     }
     retire(slab);
   }
 
-  static Header* header_of(void* frame) { return reinterpret_cast<Header*>(static_cast<char*>(frame) - kHeader); }
+  // Slabs are aligned to their size, so a frame's slab is its address
+  // rounded down: no per-frame header.
+  static Slab* slab_of(void* frame) {
+    return reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(frame) & ~(kSlabSize - 1));
+  }
 
   void* carve(std::size_t c) {
-    const std::size_t bytes = (c + 1) * kGranule + kHeader;
+    const std::size_t bytes = (c + 1) * kGranule;
     if (bump == nullptr || bump + bytes > end) {
-      void* mem = mmap(nullptr, kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-      if (mem == MAP_FAILED) throw std::bad_alloc();
+      void* mem = map_slab();
       retire(slab);
       slab = new (mem) Slab();
       bump = static_cast<char*>(mem) + 64;
       end = static_cast<char*>(mem) + kSlabSize;
     }
-    auto* h = reinterpret_cast<Header*>(bump);
+    void* frame = bump;
     bump += bytes;
-    h->slab = slab;
-    h->size_class = c;
     slab->word.fetch_add(1, std::memory_order_relaxed);  // only the owner adds
-    return reinterpret_cast<char*>(h) + kHeader;
+    return frame;
   }
 };
 
@@ -111,7 +124,7 @@ void deallocate(void* p, std::size_t size) noexcept {
   }
   Cache& cache_ = cache();
   if (cache_.count[c] * (c + 1) * kGranule >= kFreeListBytes) {
-    return_to_slab(Cache::header_of(p)->slab);
+    return_to_slab(Cache::slab_of(p));
     return;
   }
   auto* f = static_cast<FreeFrame*>(p);

@@ -1,17 +1,18 @@
-// Where coroutine frames and fiber objects come from.
+// Where coroutine frames, fiber objects and timer entries come from.
 //
-// Frames are carved from 1 MiB slabs that are mmap'ed pre-faulted
-// (MAP_POPULATE): a program that spawns a million tasks before joining any
-// would otherwise spend most of its time in malloc growing a worker thread's
-// arena one mprotect at a time, and in the page faults that follow.
+// Frames are carved from 2 MiB slabs, aligned to their size and advised
+// MADV_HUGEPAGE: on a VM each 4 KiB page's first touch costs microseconds
+// (README.md, "Memory on this VM"), and a program that spawns 100,000 tasks
+// before joining any touches its frames' memory for the first time. Classes
+// are 16 bytes apart up to 1 KiB, and a frame has no header: its slab is its
+// address rounded down to the slab size.
 //
 // Protocol:
 //   1. Each thread carves frames from its own current slab (bump pointer) and
-//      keeps freed frames in per-size-class free lists (64-byte classes up to
-//      1 KiB, at most 1 MiB of frames per class).
+//      keeps freed frames in per-size-class free lists (at most 1 MiB of
+//      frames per class).
 //   2. A frame freed on any thread joins that thread's free list; past the
-//      list's cap it is returned to its slab instead (the slab's address sits
-//      in a 16-byte header before the frame).
+//      list's cap it is returned to its slab instead.
 //   3. A slab counts the frames handed out and not returned. When its owner
 //      moves on to a new slab it marks the old one retired; whichever side
 //      sees "retired and zero live frames" last unmaps it. The count and the
