@@ -9,4 +9,11 @@ Waker Waker::for_current() {
   return t ? for_task(t) : for_thread(ThreadParker::current());
 }
 
+Waker Waker::borrowed_for_current() {
+  TaskHeader* t = this_thread().task;
+  if (t) return borrowed_for_task(t);
+  ThreadParker* p = ThreadParker::current();
+  return Waker(nullptr, p, p->wait_token(), false);
+}
+
 }  // namespace weft::core

@@ -1,6 +1,14 @@
-// A Waker ends one particular wait of one task or thread. It owns a reference
-// to what it wakes, so a late (stale) wake is harmless: the token no longer
-// matches and nothing happens.
+// A Waker ends one particular wait of one task or thread. It usually owns a
+// reference to what it wakes, so a late (stale) wake is harmless: the token
+// no longer matches and nothing happens.
+//
+// A borrowed Waker owns no reference. It is for the one place where none is
+// needed: the Waker in a primitive's queued Waiter (runtime/sync/detail/
+// waiter.h), used only under the primitive's lock while the Waiter is
+// linked, when the waiter cannot have finished its wait. That saves two
+// atomic operations per wait on the channel and mutex hot paths. Whatever
+// may outlive the wait (a timer, a stop callback, a wake after the lock is
+// released) takes an owning clone() or to_owned().
 #pragma once
 
 #include <cstdint>
@@ -25,15 +33,23 @@ class Waker {
     parker->ref();
     return Waker(nullptr, parker, parker->wait_token());
   }
+  // Borrowed (see above): for the current wait of the running task, or of
+  // the OS thread itself.
+  static Waker borrowed_for_current();
+  static Waker borrowed_for_task(TaskHeader* task) { return Waker(task, nullptr, task->wait_token(), false); }
 
   Waker(Waker&& o) noexcept
-      : task_(std::exchange(o.task_, nullptr)), parker_(std::exchange(o.parker_, nullptr)), token_(o.token_) {}
+      : task_(std::exchange(o.task_, nullptr)),
+        parker_(std::exchange(o.parker_, nullptr)),
+        token_(o.token_),
+        owned_(o.owned_) {}
   Waker& operator=(Waker&& o) noexcept {
     if (this != &o) {
       reset();
       task_ = std::exchange(o.task_, nullptr);
       parker_ = std::exchange(o.parker_, nullptr);
       token_ = o.token_;
+      owned_ = o.owned_;
     }
     return *this;
   }
@@ -43,11 +59,22 @@ class Waker {
 
   // A second Waker for the same wait (a timer and a stop callback each hold
   // one beside the primitive's): whichever fires first ends the wait, the
-  // others find the token spent and do nothing.
+  // others find the token spent and do nothing. Always owning.
   Waker clone() const {
     if (task_) task_->ref();
     if (parker_) parker_->ref();
     return Waker(task_, parker_, token_);
+  }
+  // The same Waker, owning a reference from now on (a no-op if it already
+  // does): for a Waker that will be woken after the lock that kept its
+  // waiter alive is released.
+  Waker to_owned() && {
+    if (!owned_) {
+      if (task_) task_->ref();
+      if (parker_) parker_->ref();
+      owned_ = true;
+    }
+    return std::move(*this);
   }
 
   explicit operator bool() const { return task_ != nullptr || parker_ != nullptr; }
@@ -60,23 +87,28 @@ class Waker {
     ThreadParker* p = std::exchange(parker_, nullptr);
     if (t) {
       t->wake(token_);
-      t->unref();
+      if (owned_) t->unref();
     } else if (p) {
       p->wake(token_);
-      p->unref();
+      if (owned_) p->unref();
     }
   }
 
  private:
-  Waker(TaskHeader* t, ThreadParker* p, uint32_t token) : task_(t), parker_(p), token_(token) {}
+  Waker(TaskHeader* t, ThreadParker* p, uint32_t token, bool owned = true)
+      : task_(t), parker_(p), token_(token), owned_(owned) {}
   void reset() {
-    if (task_) std::exchange(task_, nullptr)->unref();
-    if (parker_) std::exchange(parker_, nullptr)->unref();
+    TaskHeader* t = std::exchange(task_, nullptr);
+    ThreadParker* p = std::exchange(parker_, nullptr);
+    if (!owned_) return;
+    if (t) t->unref();
+    if (p) p->unref();
   }
 
   TaskHeader* task_ = nullptr;
   ThreadParker* parker_ = nullptr;
   uint32_t token_ = 0;
+  bool owned_ = true;  // holds a reference (packs beside token_)
 };
 
 }  // namespace weft::core

@@ -63,7 +63,7 @@ void SelectRun::enqueue_all(const core::Waker& base) {
   winner.store(-1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) {
     Waiter& w = cases[i]->waiter;
-    w.outcome = Outcome::kPending;
+    w.publish(Outcome::kPending);
     w.select_winner = &winner;
     w.select_index = static_cast<int>(i);
     w.waker = base.clone();
@@ -82,7 +82,7 @@ int SelectRun::finish() {
     w.select_winner = nullptr;
   }
   int win = winner.load(std::memory_order_acquire);
-  if (win >= 0) cases[win]->closed_ = cases[win]->waiter.outcome == Outcome::kClosed;
+  if (win >= 0) cases[win]->closed_ = cases[win]->waiter.read_outcome() == Outcome::kClosed;
   unlock_all();
   return win;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "runtime/core/task_header.h"
+#include "runtime/core/waker.h"
 
 namespace weft::core {
 namespace {
@@ -67,6 +68,46 @@ TEST(TaskState, ConcurrentWakersEndAWaitOnce) {
     for (auto& w : wakers) w.join();
     EXPECT_EQ(ex.scheduled.load() + (blocked ? 0 : 1), 1);
   }
+}
+
+// Counts its destructions instead of freeing anything: unref() to zero
+// calls destroy_fn_.
+struct Counted : TaskHeader {
+  static inline int destroyed = 0;
+  Counted() : TaskHeader(TaskKind::kCoroutine) { destroy_fn_ = [](TaskHeader*) { ++destroyed; }; }
+};
+
+TEST(Waker, BorrowedOwnsNoReferenceAndToOwnedTakesOne) {
+  CountingExecutor ex;
+  Counted t;
+  t.executor = &ex;
+  Counted::destroyed = 0;
+  { Waker borrowed = Waker::borrowed_for_task(&t); }  // dropped: no unref
+  EXPECT_EQ(Counted::destroyed, 0);
+  {
+    Waker owned = Waker::borrowed_for_task(&t).to_owned();  // +1
+    Waker again = std::move(owned).to_owned();              // already owning: no second ref
+    Waker copy = again.clone();                             // +1
+  }  // -2
+  EXPECT_EQ(Counted::destroyed, 0);  // back to the one reference from the start
+  t.unref();
+  EXPECT_EQ(Counted::destroyed, 1);
+}
+
+TEST(Waker, ABorrowedWakeEndsTheWaitWithoutDroppingAReference) {
+  CountingExecutor ex;
+  Counted t;
+  t.executor = &ex;
+  Counted::destroyed = 0;
+  ASSERT_TRUE(t.transition_to_running());
+  Waker w = Waker::borrowed_for_task(&t);
+  ASSERT_TRUE(t.transition_to_blocked());
+  std::move(w).wake();
+  EXPECT_EQ(ex.scheduled.load(), 1);
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(Counted::destroyed, 0);
+  t.unref();
+  EXPECT_EQ(Counted::destroyed, 1);
 }
 
 }  // namespace

@@ -26,11 +26,10 @@ std::error_code check_before_wait(const WaitOptions& options) {
   return {};
 }
 
-core::TaskHeader* current_coroutine(const char* what) {
-  core::TaskHeader* self = core::this_thread().task;
-  if (self == nullptr || self->kind() != core::TaskKind::kCoroutine)
-    throw std::logic_error(std::string("weft: ") + what + " outside a weft coroutine task");
-  return self;
+void throw_outside_coroutine(const char* what) {
+  throw std::logic_error(std::string("weft: ") + what + " outside a weft coroutine task");
 }
+
+core::TaskHeader* current_coroutine(const char* what) { return require_coroutine(core::this_thread().task, what); }
 
 }  // namespace weft::sync::detail

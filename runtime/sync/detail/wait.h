@@ -13,9 +13,11 @@
 //   1. Under the lock, try_now(); if it cannot complete, check the deadline,
 //      stop token and task cancellation, then enqueue a Waiter with a Waker.
 //   2. Unlock and park (a spare clone of the Waker arms timer and stop).
-//   3. Under the lock again: an outcome set by the other side wins (granted,
-//      closed) even if the deadline also passed, so nothing handed over is
-//      lost; otherwise unlink and report why the wait ended. A blocking waiter
+//   3. An outcome set by the other side wins (granted, closed) even if the
+//      deadline also passed, so nothing handed over is lost. Read first
+//      without the lock (the hand-off rule in waiter.h makes it the other
+//      side's last write); if it is still pending, under the lock: read it
+//      again, otherwise unlink and report why the wait ended. A blocking waiter
 //      woken to compete (kMayRetry) goes back to step 1, at the queue's front.
 #pragma once
 
@@ -44,6 +46,12 @@ std::error_code to_error(sched::WakeCause cause);
 std::error_code check_before_wait(const WaitOptions& options);
 // The running coroutine task, or std::logic_error naming `what`.
 core::TaskHeader* current_coroutine(const char* what);
+[[noreturn]] void throw_outside_coroutine(const char* what);
+inline core::TaskHeader* require_coroutine(core::TaskHeader* running, const char* what) {
+  if (running == nullptr || running->kind() != core::TaskKind::kCoroutine) [[unlikely]]
+    throw_outside_coroutine(what);
+  return running;
+}
 
 // Never inlined: from handing out its Waker to parking, a fiber must not be
 // preempted (the requeue would lose the wake), and the preemption handler
@@ -67,16 +75,18 @@ template <class Op>
       op.lock().unlock();
       return ec;
     }
-    w.outcome = Outcome::kPending;
-    w.waker = core::Waker::for_current();
-    core::Waker spare = w.waker.clone();
+    w.publish(Outcome::kPending);
+    w.waker = core::Waker::borrowed_for_current();
+    // Borrowed too: park_current() clones what may outlive the wait.
+    core::Waker spare = core::Waker::borrowed_for_current();
     op.enqueue(w);
     op.lock().unlock();
     sched::WakeCause cause = sched::park_current(Op::kReason, spare, options);
+    if (Outcome o = w.read_outcome(); o != Outcome::kPending) return to_error(o);
     op.lock().lock();
-    if (w.outcome != Outcome::kPending) {
+    if (Outcome o = w.read_outcome(); o != Outcome::kPending) {
       op.lock().unlock();
-      return to_error(w.outcome);
+      return to_error(o);
     }
     if (w.linked) {
       op.dequeue(w);
@@ -106,12 +116,14 @@ class OpAwaiter {
 
   bool await_ready() const noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) {
-    core::TaskHeader* self = current_coroutine("co_await on a weft primitive");
-    op_.lock().lock();
+    // Nothing in here switches, so the thread's state may be kept.
+    core::ThreadState& ts = core::this_thread();
+    core::TaskHeader* self = require_coroutine(ts.task, "co_await on a weft primitive");
+    op_.lock().lock(ts);
     Try t = op_.try_now(w_);
     if (t == Try::kWait) {
       if (self->cancel_requested.load(std::memory_order_seq_cst)) {
-        op_.lock().unlock();
+        op_.lock().unlock(ts);
         state_ = kTaskCancelled;
         return false;
       }
@@ -120,7 +132,7 @@ class OpAwaiter {
       result_ = to_error(t);
     }
     if (t != Try::kWait || result_) {
-      op_.lock().unlock();
+      op_.lock().unlock(ts);
       // Done without waiting. A coroutine that never waits would never let
       // the other tasks of its worker run: past its budget it yields here
       // (the result is already in result_).
@@ -130,13 +142,13 @@ class OpAwaiter {
       self->suspend_reason = core::SuspendReason::kYield;
       return true;
     }
-    w_.waker = core::Waker::for_task(self);
+    w_.waker = core::Waker::borrowed_for_task(self);
     // Armed from w_.waker while the lock still keeps it ours (after unlock
     // the other side may move it out); no spare clone on this hot path.
     wait_.arm(self, w_.waker, options_, Op::kReason, h);
     op_.enqueue(w_);
     state_ = kSuspended;
-    op_.lock().unlock();
+    op_.lock().unlock(ts);
     return true;
   }
   std::error_code await_resume() {
@@ -144,10 +156,11 @@ class OpAwaiter {
     if (state_ != kSuspended) return result_;
     state_ = kResumed;
     sched::WakeCause cause = wait_.disarm();
+    if (Outcome o = w_.read_outcome(); o != Outcome::kPending) return to_error(o);  // step 3
     op_.lock().lock();
-    if (w_.outcome != Outcome::kPending) {
+    if (Outcome o = w_.read_outcome(); o != Outcome::kPending) {
       op_.lock().unlock();
-      return to_error(w_.outcome);
+      return to_error(o);
     }
     if (w_.linked) op_.dequeue(w_);
     op_.lock().unlock();

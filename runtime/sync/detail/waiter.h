@@ -4,10 +4,16 @@
 // that guards a primitive's lists.
 //
 // Hand-off rule, for every primitive: the side that ends a wait does so under
-// the primitive's lock: it unlinks the Waiter, records the outcome (and moves
-// any value), moves the Waker out, and wakes it only after unlocking. It never
-// touches the Waiter after unlocking, because the waiter may already have
-// returned and its frame be gone.
+// the primitive's lock: it unlinks the Waiter and moves any value, then
+// either
+//   a. wakes the Waker still under the lock and only then publishes the
+//      outcome (finish_under_lock): the Waker may be borrowed (waker.h),
+//      because a waiter that is woken early finds the outcome still pending
+//      and takes the lock, which is held until the outcome is published; or
+//   b. moves the Waker out as an owning one, publishes the outcome, and wakes
+//      it after unlocking (WakeList).
+// The outcome is the last thing it writes to the Waiter: a waiter that reads
+// it set (without the lock) may return at once and its frame be gone.
 #pragma once
 
 #include <sched.h>
@@ -29,8 +35,13 @@ enum class Outcome : uint8_t {
 struct Waiter {
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
-  core::Waker waker;
-  Outcome outcome = Outcome::kPending;
+  core::Waker waker;  // borrowed while queued (hand-off rule above)
+  // Written under the primitive's lock; read without it by the woken waiter.
+  // release (publish) / acquire (read): pair, so a value handed over with
+  // the outcome is visible to the waiter that reads kGranted.
+  std::atomic<Outcome> outcome{Outcome::kPending};
+  Outcome read_outcome() const { return outcome.load(std::memory_order_acquire); }
+  void publish(Outcome o) { outcome.store(o, std::memory_order_release); }
   bool linked = false;
   bool can_retry = false;  // blocking waiters may be woken to compete again
   bool retrying = false;   // woken once already: requeue at the front
@@ -89,9 +100,13 @@ class WaitList {
 class SpinLock {
  public:
   // While one is held its fiber is not preempted (ThreadState::preempt_off):
-  // a preempted holder would leave the others spinning on its lock.
-  void lock() {
-    ++core::this_thread().preempt_off;
+  // a preempted holder would leave the others spinning on its lock. The
+  // ThreadState& forms are for callers that already hold it and cannot
+  // switch before unlocking (a coroutine's await_suspend): one call to the
+  // non-inlined accessor instead of three.
+  void lock() { lock(core::this_thread()); }
+  void lock(core::ThreadState& ts) {
+    ++ts.preempt_off;
     // acquire: pairs with unlock()'s release.
     while (locked_.exchange(true, std::memory_order_acquire)) {
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
@@ -110,9 +125,10 @@ class SpinLock {
     }
     return false;
   }
-  void unlock() {
+  void unlock() { unlock(core::this_thread()); }
+  void unlock(core::ThreadState& ts) {
     locked_.store(false, std::memory_order_release);
-    --core::this_thread().preempt_off;
+    --ts.preempt_off;
   }
 
  private:
@@ -122,9 +138,10 @@ class SpinLock {
 // Ends a wait while still holding the primitive's lock: safe (a woken waiter
 // first takes that lock to read its outcome) and it keeps a hand-off in one
 // critical section. For single hand-offs; broadcasts use WakeList.
+// Hand-off rule, form a.
 inline void finish_under_lock(Waiter* w, Outcome outcome) {
-  w->outcome = outcome;
   std::move(w->waker).wake();
+  w->publish(outcome);
 }
 
 // Wakes a Waker after the lock is released (hand-off rule above).
@@ -133,12 +150,14 @@ class WakeList {
   WakeList() = default;
   WakeList(const WakeList&) = delete;
   ~WakeList() { wake_all(); }
+  // Hand-off rule, form b (form a past the inline slots: a broadcast to
+  // many, rare, still correct).
   void add(Waiter* w, Outcome outcome) {
-    w->outcome = outcome;
     if (n_ < kInline) {
-      inline_[n_++] = std::move(w->waker);
+      inline_[n_++] = std::move(w->waker).to_owned();
+      w->publish(outcome);
     } else {
-      std::move(w->waker).wake();  // rare: a broadcast to many; still correct
+      finish_under_lock(w, outcome);
     }
   }
   void wake_all() {
