@@ -32,11 +32,11 @@ class SleepAwaiter {
   std::error_code await_resume();
 
  private:
+  std::error_code result() const;
+
   WaitOptions options_;
   // No Waker kept while suspended (the timer holds the reference): a frame
   // that held its own task could never be freed if shutdown cancels it.
-  std::error_code result() const;
-
   sched::CoroutineWait wait_;
   bool cancelled_ = false;  // the only error a sleep has (a byte, not an error_code, in every frame)
   bool done_ = false;

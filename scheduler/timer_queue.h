@@ -42,8 +42,10 @@ class TimerQueue {
       return *this;
     }
     ~Timer() { cancel(); }
-    // True if the timer had already fired: its deadline has passed, so the
-    // waiter need not read the clock to say it timed out.
+    // True if the heap had already taken the entry: it fired (its deadline
+    // has passed, so the waiter need not read the clock to say it timed
+    // out), or clear() dropped it at shutdown, when every waiter still
+    // parked is being cancelled (park.cc checks that first).
     bool cancel();
     explicit operator bool() const { return e_ != nullptr; }
 

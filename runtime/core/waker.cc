@@ -4,10 +4,7 @@
 
 namespace weft::core {
 
-Waker Waker::for_current() {
-  TaskHeader* t = this_thread().task;
-  return t ? for_task(t) : for_thread(ThreadParker::current());
-}
+Waker Waker::for_current() { return borrowed_for_current().to_owned(); }
 
 Waker Waker::borrowed_for_current() {
   TaskHeader* t = this_thread().task;

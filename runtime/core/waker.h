@@ -37,6 +37,8 @@ class Waker {
   // the OS thread itself.
   static Waker borrowed_for_current();
   static Waker borrowed_for_task(TaskHeader* task) { return Waker(task, nullptr, task->wait_token(), false); }
+  // A borrowed copy of this Waker, for the same wait.
+  Waker borrow() const { return Waker(task_, parker_, token_, false); }
 
   Waker(Waker&& o) noexcept
       : task_(std::exchange(o.task_, nullptr)),

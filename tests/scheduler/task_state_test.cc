@@ -88,6 +88,9 @@ TEST(Waker, BorrowedOwnsNoReferenceAndToOwnedTakesOne) {
     Waker owned = Waker::borrowed_for_task(&t).to_owned();  // +1
     Waker again = std::move(owned).to_owned();              // already owning: no second ref
     Waker copy = again.clone();                             // +1
+    Waker view = copy.borrow();                             // borrowed: no ref
+    EXPECT_EQ(view.task(), &t);
+    EXPECT_EQ(view.token(), copy.token());
   }  // -2
   EXPECT_EQ(Counted::destroyed, 0);  // back to the one reference from the start
   t.unref();

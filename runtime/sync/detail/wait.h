@@ -78,7 +78,7 @@ template <class Op>
     w.publish(Outcome::kPending);
     w.waker = core::Waker::borrowed_for_current();
     // Borrowed too: park_current() clones what may outlive the wait.
-    core::Waker spare = core::Waker::borrowed_for_current();
+    core::Waker spare = w.waker.borrow();
     op.enqueue(w);
     op.lock().unlock();
     sched::WakeCause cause = sched::park_current(Op::kReason, spare, options);

@@ -135,10 +135,9 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-// Ends a wait while still holding the primitive's lock: safe (a woken waiter
-// first takes that lock to read its outcome) and it keeps a hand-off in one
-// critical section. For single hand-offs; broadcasts use WakeList.
-// Hand-off rule, form a.
+// Hand-off rule, form a: ends a wait while still holding the primitive's
+// lock, which keeps a hand-off in one critical section. For single
+// hand-offs; broadcasts use WakeList.
 inline void finish_under_lock(Waiter* w, Outcome outcome) {
   std::move(w->waker).wake();
   w->publish(outcome);
