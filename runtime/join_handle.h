@@ -146,11 +146,13 @@ class [[nodiscard]] JoinHandle {
     JoinHandle* h;
     ~Releaser() { h->release(/*joined=*/true); }
   };
+  // The handle shares one reference with the scheduler (join.h, step 6):
+  // after a join the task is done and the reference is ours to drop; a
+  // detach drops it only if the task had already finished.
   void release(bool joined) {
     core::TaskHeader* t = std::exchange(task_, nullptr);
     if (t == nullptr) return;
-    if (!joined) core::detach_join(t);
-    t->unref();
+    if (joined || core::detach_join(t)) t->unref();
   }
 
   core::TaskHeader* task_ = nullptr;

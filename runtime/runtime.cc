@@ -32,7 +32,7 @@ void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOp
   if (options.stop != nullptr && options.stop->stop_possible()) {
     if (options.stop->stop_requested()) task->cancel_requested.store(true, std::memory_order_relaxed);
     // Before the task can run (and finish): finish_task deletes it.
-    task->attachment = new StopLink(task, *options.stop);
+    task->attach(new StopLink(task, *options.stop));
   }
   scheduler.spawn(task, options);
 }

@@ -146,7 +146,7 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   Worker* here = current_worker();
   task->executor = this;
   task->set_identity(take_id(here), options.name);
-  task->init_refs(2);  // the scheduler's, and the JoinHandle's
+  task->init_refs(1);  // shared by the scheduler and the JoinHandle (core/join.h, step 6)
   task->pinned = placed || options.pinned || config_.mode == SchedulingMode::kThreadPerCore;
   task->no_preempt = options.preemptible ? 0 : 1;
   task->terminate_on_unjoined_failure = config_.on_detached_failure == OnDetachedFailure::kTerminate;
@@ -238,10 +238,11 @@ std::size_t Scheduler::live_tasks() const {
 }
 
 void Scheduler::finish_task(TaskHeader* task, Worker* here) {
-  delete std::exchange(task->attachment, nullptr);
+  delete task->take_attachment();
   task->transition_to_done();
-  core::complete_join(task);
-  task->unref();  // the scheduler's reference
+  // The task may be freed by its joiner once this returns, unless it says
+  // the handle is gone and the shared reference is ours.
+  if (core::complete_join(task)) task->unref();
   add_live(here, -1);
   if (waiting_for_tasks_.load(std::memory_order_seq_cst) && live_tasks() == 0) {
     drained_.fetch_add(1, std::memory_order_release);

@@ -56,8 +56,7 @@ template <class T>
 class Promise final : public PromiseBase, public ResultSlot<T> {
  public:
   Promise() noexcept {
-    destroy_fn_ = &destroy;
-    failure_ = &this->error_;
+    ops_ = &kOps;
   }
   Task<T> get_return_object() noexcept;
   void unhandled_exception() noexcept { this->set_error(std::current_exception()); }
@@ -70,14 +69,15 @@ class Promise final : public PromiseBase, public ResultSlot<T> {
   static void destroy(TaskHeader* h) {
     std::coroutine_handle<Promise>::from_promise(static_cast<Promise&>(*h)).destroy();
   }
+  static std::exception_ptr* failure(TaskHeader* h) { return &static_cast<Promise&>(*h).error_; }
+  static constexpr TaskOps kOps{&destroy, &failure};
 };
 
 template <>
 class Promise<void> final : public PromiseBase, public ResultSlot<void> {
  public:
   Promise() noexcept {
-    destroy_fn_ = &destroy;
-    failure_ = &this->error_;
+    ops_ = &kOps;
   }
   Task<void> get_return_object() noexcept;
   void unhandled_exception() noexcept { this->set_error(std::current_exception()); }
@@ -87,6 +87,8 @@ class Promise<void> final : public PromiseBase, public ResultSlot<void> {
   static void destroy(TaskHeader* h) {
     std::coroutine_handle<Promise>::from_promise(static_cast<Promise&>(*h)).destroy();
   }
+  static std::exception_ptr* failure(TaskHeader* h) { return &static_cast<Promise&>(*h).error_; }
+  static constexpr TaskOps kOps{&destroy, &failure};
 };
 
 }  // namespace detail

@@ -58,12 +58,13 @@ class FiberBase : public TaskHeader {
 template <class R, class F>
 class FiberTask final : public FiberBase, public ResultSlot<R> {
  public:
-  explicit FiberTask(F fn) : fn_(std::move(fn)) {
-    destroy_fn_ = [](TaskHeader* h) { delete static_cast<FiberTask*>(h); };
-    failure_ = &this->error_;
-  }
+  explicit FiberTask(F fn) : fn_(std::move(fn)) { ops_ = &kOps; }
 
  private:
+  static void destroy(TaskHeader* h) { delete static_cast<FiberTask*>(h); }
+  static std::exception_ptr* failure(TaskHeader* h) { return &static_cast<FiberTask&>(*h).error_; }
+  static constexpr TaskOps kOps{&destroy, &failure};
+
   void run() noexcept override {
     try {
       if constexpr (std::is_void_v<R>) {

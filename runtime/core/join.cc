@@ -31,21 +31,27 @@ void report_unjoined_failure(TaskHeader* t, const std::exception_ptr& error) {
   if (t->terminate_on_unjoined_failure) std::terminate();
 }
 
-void complete_join(TaskHeader* t) {
+bool complete_join(TaskHeader* t) {
   uintptr_t prev = t->join_slot().exchange(join_slot::kDone, std::memory_order_acq_rel);
   if (prev == join_slot::kDetached) {
     report_if_failed(t);
-  } else if (prev > join_slot::kDetached) {
+    return true;
+  }
+  // From here `t` belongs to its joiner (step 6): only the waiter is touched.
+  if (prev > join_slot::kDetached) {
     auto* waiter = reinterpret_cast<JoinWaiter*>(prev);
     Waker w = std::move(waiter->waker);
     waiter->released.store(true, std::memory_order_release);  // last touch of the waiter
     std::move(w).wake();
   }
+  return false;
 }
 
-void detach_join(TaskHeader* t) {
+bool detach_join(TaskHeader* t) {
   uintptr_t prev = t->join_slot().exchange(join_slot::kDetached, std::memory_order_acq_rel);
-  if (prev == join_slot::kDone) report_if_failed(t);
+  if (prev != join_slot::kDone) return false;
+  report_if_failed(t);
+  return true;
 }
 
 }  // namespace weft::core

@@ -14,6 +14,12 @@
 //      an escaped exception; kEmpty -> nothing, the joiner will see kDone.
 //   5. Detaching exchanges the slot to kDetached; if it was already kDone with
 //      an exception, the detacher reports it.
+//   6. The scheduler and the JoinHandle share one reference to the task: the
+//      later of the two to let go drops it, and step 3's exchange or step 5's
+//      says which one that is. After its exchange the finishing worker must
+//      not touch the task unless the handle had detached (the joiner may free
+//      it at once); a handle that joined, or detached after kDone, drops it.
+//      One atomic decrement per task fewer than a reference each.
 #pragma once
 
 #include <atomic>
@@ -65,10 +71,12 @@ inline bool take_back_joiner(TaskHeader* t, JoinWaiter* w) {
   return false;
 }
 
-// Steps 3-4, by the worker that ran the task to completion.
-void complete_join(TaskHeader* t);
-// Step 5, by the JoinHandle that will not join.
-void detach_join(TaskHeader* t);
+// Steps 3-4, by the worker that ran the task to completion. True: the
+// handle is gone and the caller drops the shared reference (step 6).
+[[nodiscard]] bool complete_join(TaskHeader* t);
+// Step 5, by the JoinHandle that will not join. True: the task had finished
+// and the caller drops the shared reference (step 6).
+[[nodiscard]] bool detach_join(TaskHeader* t);
 // Prints `weft: task <id> "<name>" failed and nobody will join it: <what>`
 // (then terminates if the task's runtime says so). Cancelled tasks are quiet.
 void report_unjoined_failure(TaskHeader* t, const std::exception_ptr& error);

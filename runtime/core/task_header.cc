@@ -2,6 +2,10 @@
 
 namespace weft::core {
 
+// Every spawned coroutine carries a header; a million live tasks pay for its
+// bytes in fresh pages. Grow it only on purpose (rare fields go in TaskExtras).
+static_assert(sizeof(TaskHeader) <= 104, "TaskHeader grew: move rarely used fields to TaskExtras");
+
 const char* to_string(TaskState state) {
   switch (state) {
     case TaskState::kRunnable: return "runnable";
@@ -124,10 +128,16 @@ void TaskHeader::spend_token(uint32_t token) {
   }
 }
 
+TaskHeader::~TaskHeader() {
+  if (extras_ == nullptr) return;
+  delete extras_->attachment;  // a task destroyed before it finished
+  delete extras_;
+}
+
 void TaskHeader::unref() {
   // acq_rel: the last owner must see every other owner's writes before it
   // destroys the task.
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_fn_(this);
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) ops_->destroy(this);
 }
 
 }  // namespace weft::core

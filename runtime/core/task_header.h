@@ -30,6 +30,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace weft::core {
 
@@ -74,28 +75,49 @@ class Executor {
   ~Executor() = default;
 };
 
+// What a task kind tells the header: how to free the task, and where its
+// result slot keeps an exception. One static table per kind and result type
+// (8 bytes in every task instead of two pointers).
+struct TaskOps {
+  void (*destroy)(TaskHeader*);
+  std::exception_ptr* (*failure)(TaskHeader*);
+};
+
+// What few tasks need, allocated on first use so that a task without it
+// (most of them) does not carry it in every frame: its name, what it owns
+// until it finishes, and the timestamps a tracer fills in.
+struct TaskExtras {
+  std::string name;
+  TaskAttachment* attachment = nullptr;  // owned; deleted when the task finishes
+  uint64_t spawned_at_ns = 0;
+  uint64_t last_run_at_ns = 0;
+};
+
 class TaskHeader {
  public:
   explicit TaskHeader(TaskKind kind) noexcept : kind_(kind) {}
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
-  ~TaskHeader() { delete[] name_; }
+  ~TaskHeader();
 
   // ---- identity ----
   uint64_t id() const { return id_; }
   TaskKind kind() const { return kind_; }
-  std::string_view name() const { return name_ ? std::string_view(name_) : std::string_view(); }
+  std::string_view name() const { return extras_ ? std::string_view(extras_->name) : std::string_view(); }
   void set_identity(uint64_t id, std::string_view name) {
     id_ = id;
-    if (!name.empty()) {
-      // A pointer rather than a std::string: 8 bytes in every frame instead
-      // of 32, and no allocation at all for the common unnamed task.
-      delete[] name_;
-      name_ = new char[name.size() + 1];
-      name.copy(name_, name.size());
-      name_[name.size()] = '\0';
-    }
+    if (!name.empty()) extras().name = name;
   }
+  // The task's extras, allocated on first use. Only before the task is
+  // spawned, or by the task itself: nothing synchronises the allocation.
+  TaskExtras& extras() {
+    if (extras_ == nullptr) extras_ = new TaskExtras;
+    return *extras_;
+  }
+  const TaskExtras* extras_if_any() const { return extras_; }
+  // Owned until the task finishes (a stop-token registration made at spawn).
+  void attach(TaskAttachment* a) { extras().attachment = a; }
+  TaskAttachment* take_attachment() { return extras_ ? std::exchange(extras_->attachment, nullptr) : nullptr; }
 
   // ---- state transitions (see the protocol above) ----
   TaskState state() const { return static_cast<TaskState>(state_.load(std::memory_order_acquire) & kStateMask); }
@@ -125,9 +147,12 @@ class TaskHeader {
   // ---- join slot (see join.h for the protocol) ----
   std::atomic<uintptr_t>& join_slot() { return join_slot_; }
   // The result slot's exception (set by the task, or by shutdown's cancel).
-  std::exception_ptr* failure() const { return failure_; }
+  std::exception_ptr* failure() { return ops_->failure(this); }
 
   // ---- fields owned by the scheduler and the task kinds ----
+  // Laid out so that the small fields fill one 8-byte word: a trivial
+  // coroutine's whole frame is about 170 bytes, and a million live tasks
+  // cost their frames' bytes in fresh pages (README, "Memory on this VM").
   TaskHeader* queue_next = nullptr;       // intrusive link: one queue at a time
   TaskHeader* registry_prev = nullptr;    // the scheduler's list of live tasks
   TaskHeader* registry_next = nullptr;
@@ -136,35 +161,34 @@ class TaskHeader {
   SuspendReason suspend_reason = SuspendReason::kNone;
   WaitReason wait_reason = WaitReason::kNone;
   bool pinned = false;                    // never migrates off home_worker
-  std::atomic<bool> cancel_requested{false};  // shutdown(kCancel): blocking calls throw
+  bool registered = false;  // in the scheduler's registry (from its first park)
   // What an exception nobody will join does (Config::on_detached_failure).
   // Kept here, not asked of the executor: a JoinHandle may outlive its runtime.
   bool terminate_on_unjoined_failure = false;
-  uint16_t home_worker = 0;
-  uint16_t last_worker = 0;
-  uint16_t registry_shard = 0;
-  bool registered = false;  // in the scheduler's registry (from its first park)
   // Coroutines' cooperative budget: weft operations that completed without
   // suspending, left before the next one yields anyway (Tokio's budget).
   // Reset by the worker each time the task is run.
   uint8_t budget = kBudget;
   static constexpr uint8_t kBudget = 128;
+  uint16_t home_worker = 0;
+  uint16_t last_worker = 0;
+  uint16_t registry_shard = 0;
   // NoPreempt guards the task holds (and 1 for a fiber spawned with
   // SpawnOptions::preemptible = false): the monitor's signal may not take the
   // CPU from it. Per task, not per thread: a guard may be held across a park.
   uint16_t no_preempt = 0;
+  std::atomic<bool> cancel_requested{false};  // shutdown(kCancel): blocking calls throw
   // Set by the monitor's signal handler when the task ran past its time slice
   // but was not at a safe point (or is a coroutine); its next weft call
   // yields. Atomic because a signal handler writes it.
   std::atomic<bool> preempt_requested{false};
-  TaskAttachment* attachment = nullptr;   // owned; deleted when the task finishes
-  uint64_t spawned_at_ns = 0;             // timestamps for dumps and traces
-  uint64_t last_run_at_ns = 0;
+
+ private:
+  TaskKind kind_;
+  std::atomic<uint32_t> refs_{1};  // fills the word the small fields above leave
 
  protected:
-  using DestroyFn = void (*)(TaskHeader*);
-  DestroyFn destroy_fn_ = nullptr;
-  std::exception_ptr* failure_ = nullptr;  // the result slot's error
+  const TaskOps* ops_ = nullptr;  // set by the task kind's constructor
 
  private:
   static constexpr uint64_t kStateMask = 0xff;
@@ -174,11 +198,9 @@ class TaskHeader {
   bool transition_on_wake(uint32_t token);
 
   std::atomic<uint64_t> state_{uint64_t(TaskState::kRunnable)};  // [token:32][flags:24][state:8]
-  std::atomic<uint32_t> refs_{1};
-  TaskKind kind_;  // packs beside refs_
   std::atomic<uintptr_t> join_slot_{0};
   uint64_t id_ = 0;
-  char* name_ = nullptr;  // NUL-terminated, owned; null when unnamed
+  TaskExtras* extras_ = nullptr;  // owned; null until first needed
 };
 
 }  // namespace weft::core

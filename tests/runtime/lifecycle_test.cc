@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <string>
 #include <system_error>
@@ -139,6 +140,44 @@ TEST_P(Lifecycle, DetachedTasksStillRun) {
   }
   rt_.reset();  // kWait: waits for all of them
   EXPECT_EQ(ran.load(), 200);
+}
+
+// Counts the copies alive: a coroutine's parameter lives in its frame until
+// the frame is freed, so this says when each frame went away.
+struct FrameProbe {
+  static inline std::atomic<int> alive{0};
+  FrameProbe() { ++alive; }
+  FrameProbe(const FrameProbe&) { ++alive; }
+  ~FrameProbe() { --alive; }
+};
+
+Task<int> probed(FrameProbe, std::atomic<bool>* go) {
+  while (!go->load()) co_await yield_now();
+  co_return 5;
+}
+
+// The scheduler and the JoinHandle share one reference (core/join.h, step
+// 6): whichever lets go last frees the frame, in each order.
+TEST_P(Lifecycle, FrameFreedByWhicheverOfHandleAndTaskEndsLast) {
+  std::atomic<bool> go{true};
+  {
+    auto h = rt().spawn(probed(FrameProbe(), &go));
+    EXPECT_EQ(h.join(), 5);
+    EXPECT_EQ(FrameProbe::alive.load(), 0);  // joined: freed by the handle
+  }
+  {
+    auto h = rt().spawn(probed(FrameProbe(), &go));
+    while (!h.is_finished()) std::this_thread::yield();
+    EXPECT_EQ(FrameProbe::alive.load(), 1);  // finished, result kept for the handle
+    h.detach();
+    EXPECT_EQ(FrameProbe::alive.load(), 0);  // detached after the end: freed now
+  }
+  go = false;
+  rt().spawn(probed(FrameProbe(), &go)).detach();
+  EXPECT_EQ(FrameProbe::alive.load(), 1);  // detached while running
+  go = true;
+  for (int i = 0; i < 10000 && FrameProbe::alive.load() != 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  EXPECT_EQ(FrameProbe::alive.load(), 0);  // freed by its worker when it finished
 }
 
 TEST_P(Lifecycle, HandleSpawnsFromAnotherThread) {

@@ -43,6 +43,35 @@ TEST(TaskState, NamedTransitions) {
   EXPECT_EQ(ex.scheduled.load(), 1);
 }
 
+// Rare per-task data lives outside the header, allocated only when used;
+// an attachment still held when the task is destroyed is deleted with it.
+struct CountedAttachment : TaskAttachment {
+  static inline int alive = 0;
+  CountedAttachment() { ++alive; }
+  ~CountedAttachment() override { --alive; }
+};
+
+TEST(TaskState, ExtrasOnlyWhenNeeded) {
+  Fake plain;
+  plain.set_identity(7, "");
+  EXPECT_EQ(plain.extras_if_any(), nullptr);
+  EXPECT_EQ(plain.name(), "");
+  EXPECT_EQ(plain.take_attachment(), nullptr);
+  {
+    Fake named;
+    named.set_identity(8, "worker-pool");
+    ASSERT_NE(named.extras_if_any(), nullptr);
+    EXPECT_EQ(named.name(), "worker-pool");
+    EXPECT_EQ(named.id(), 8u);
+    named.attach(new CountedAttachment);
+    TaskAttachment* taken = named.take_attachment();
+    EXPECT_EQ(CountedAttachment::alive, 1);
+    delete taken;
+    named.attach(new CountedAttachment);  // never taken: the header deletes it
+  }
+  EXPECT_EQ(CountedAttachment::alive, 0);
+}
+
 TEST(TaskState, WakeBeforeParkIsNotLost) {
   CountingExecutor ex;
   Fake t;
@@ -71,10 +100,11 @@ TEST(TaskState, ConcurrentWakersEndAWaitOnce) {
 }
 
 // Counts its destructions instead of freeing anything: unref() to zero
-// calls destroy_fn_.
+// calls its ops' destroy.
 struct Counted : TaskHeader {
   static inline int destroyed = 0;
-  Counted() : TaskHeader(TaskKind::kCoroutine) { destroy_fn_ = [](TaskHeader*) { ++destroyed; }; }
+  static constexpr TaskOps kOps{[](TaskHeader*) { ++destroyed; }, [](TaskHeader*) -> std::exception_ptr* { return nullptr; }};
+  Counted() : TaskHeader(TaskKind::kCoroutine) { ops_ = &kOps; }
 };
 
 TEST(Waker, BorrowedOwnsNoReferenceAndToOwnedTakesOne) {
