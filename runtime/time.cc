@@ -19,7 +19,8 @@ std::error_code sleep_result(sched::WakeCause cause) {
 }
 }  // namespace
 
-SleepAwaiter::SleepAwaiter(const WaitOptions& options) : options_(options) {
+SleepAwaiter::SleepAwaiter(const WaitOptions& options, bool fresh_deadline)
+    : options_(options), fresh_deadline_(fresh_deadline) {
   core::TaskHeader* self = core::this_thread().task;
   if (self != nullptr && self->kind() == core::TaskKind::kCoroutine) return;  // co_await does it
   done_ = true;
@@ -54,7 +55,7 @@ bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
     cancelled_ = true;
     return false;
   }
-  if (options_.expired()) return false;
+  if (!fresh_deadline_ && options_.expired()) return false;
   core::Waker w = core::Waker::for_task(self);
   suspended_ = true;
   wait_.arm(self, w, options_, core::WaitReason::kSleep, h);

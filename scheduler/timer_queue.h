@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/core/huge_pages.h"
 #include "runtime/core/waker.h"
 
 namespace weft::sched {
@@ -82,7 +83,9 @@ class TimerQueue {
   void compact();
   static void release(Entry* e);
 
-  std::vector<Slot> heap_;
+  // Huge pages once it is large: 100,000 sleepers are 1.6 MB of slots,
+  // first touched as the heap grows.
+  std::vector<Slot, core::HugePageAllocator<Slot>> heap_;
   // Entries cancelled while still in the heap (written by any thread; may
   // dip below zero for a moment between a cancel and the heap's discard).
   std::atomic<int64_t> cancelled_{0};

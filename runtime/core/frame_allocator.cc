@@ -1,12 +1,11 @@
 #include "runtime/core/frame_allocator.h"
 
-#include <sys/mman.h>
-
 #include <atomic>
 #include <cstdint>
 #include <new>
 
 #include "runtime/core/detail/sanitizers.h"
+#include "runtime/core/huge_pages.h"
 
 namespace weft::core::frame_allocator {
 
@@ -17,7 +16,7 @@ namespace {
 // costs most the first time it is touched (README.md, "Memory on this VM").
 constexpr std::size_t kGranule = 16;
 constexpr std::size_t kClasses = 64;                  // frames up to 1 KiB
-constexpr std::size_t kSlabSize = 2 << 20;            // 2 MiB: one transparent huge page
+constexpr std::size_t kSlabSize = kHugePageSize;      // 2 MiB: one transparent huge page
 constexpr std::size_t kFreeListBytes = 1 << 20;       // per class per thread
 constexpr uint32_t kRetired = 0x80000000u;
 
@@ -29,22 +28,12 @@ struct FreeFrame {
   FreeFrame* next;
 };
 
-void unmap(Slab* slab) { munmap(slab, kSlabSize); }
+void unmap(Slab* slab) { unmap_huge(slab, kSlabSize); }
 
 // A slab aligned to its size, so that the kernel can back it with one huge
-// page: on a VM with shadow page tables each 4 KiB page's first touch costs
-// microseconds (README.md, "Memory on this VM"), and a million frames touch thousands.
-void* map_slab() {
-  void* raw = mmap(nullptr, 2 * kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  auto lo = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (lo + kSlabSize - 1) & ~(kSlabSize - 1);
-  if (aligned > lo) munmap(raw, aligned - lo);
-  munmap(reinterpret_cast<void*>(aligned + kSlabSize), lo + kSlabSize - aligned);
-  void* mem = reinterpret_cast<void*>(aligned);
-  madvise(mem, kSlabSize, MADV_HUGEPAGE);  // best effort: THP may be off
-  return mem;
-}
+// page (huge_pages.h): a million frames would otherwise touch thousands of
+// fresh 4 KiB pages.
+void* map_slab() { return map_huge(kSlabSize); }
 
 // Protocol step 3, both sides.
 void retire(Slab* slab) {

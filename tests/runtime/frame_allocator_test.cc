@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/core/detail/sanitizers.h"
+#include "runtime/core/huge_pages.h"
 
 namespace weft::core {
 namespace {
@@ -53,6 +54,32 @@ TEST(FrameAllocator, FramesFreedOnAnotherThreadAreReturned) {
     for (void* p : frames) frame_allocator::deallocate(p, 320);
   });
   consumer.join();
+}
+
+// Huge-page runs are aligned to 2 MiB and usable to their rounded-up end.
+TEST(HugePages, MappingsAreAlignedAndWholePages) {
+  for (std::size_t bytes : {std::size_t(1), kHugePageSize, kHugePageSize + 1}) {
+    auto* p = static_cast<char*>(map_huge(bytes));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHugePageSize, 0u) << bytes;
+    const std::size_t whole = (bytes + kHugePageSize - 1) / kHugePageSize * kHugePageSize;
+    p[0] = 1;
+    p[whole - 1] = 2;
+    unmap_huge(p, bytes);
+  }
+}
+
+// A vector on HugePageAllocator (the timer heap's) keeps its elements as it
+// grows from operator new into its own huge-page mappings, and back.
+TEST(HugePages, GrowingVectorKeepsItsElements) {
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> v;
+  const std::size_t n = 3 * kHugePageSize / sizeof(uint64_t);  // well past the threshold
+  for (std::size_t i = 0; i < n; ++i) v.push_back(i * 7);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % kHugePageSize, 0u);
+  for (std::size_t i = 0; i < n; i += 4099) ASSERT_EQ(v[i], i * 7);
+  EXPECT_EQ(v.back(), (n - 1) * 7);
+  v.resize(10);
+  v.shrink_to_fit();  // back below the threshold: an ordinary allocation
+  EXPECT_EQ(v[9], 63u);
 }
 
 }  // namespace
