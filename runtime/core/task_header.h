@@ -139,7 +139,7 @@ class TaskHeader {
   // or gave up before parking), so a Waker still out for it does nothing.
   void spend_token(uint32_t token);
 
-  // ---- references: the scheduler while alive, the JoinHandle, each Waker ----
+  // ---- references: one shared by the scheduler and the JoinHandle (join.h, step 6), one per owning Waker ----
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void unref();
   void init_refs(uint32_t n) { refs_.store(n, std::memory_order_relaxed); }

@@ -201,7 +201,10 @@ Task<void> count_until(std::atomic<long>* counter, std::atomic<bool>* done) {
 }
 
 TEST(ChannelBudget, AlwaysReadyCoroutineStillYields) {
-  Runtime rt{Config{.workers = 1}};
+  // The budget alone: no hand-off to spare workers, which on a loaded machine
+  // (a drain slower than handoff_after under ASan) would run the two tasks on
+  // two threads and make the count depend on timing.
+  Runtime rt{Config{.workers = 1, .handoff_after = std::chrono::microseconds(0), .max_spare_workers = 0}};
   constexpr int kN = 10000;
   Channel<int> ch(kN);
   for (int i = 0; i < kN; ++i) ASSERT_FALSE(ch.try_send(int(i)));
