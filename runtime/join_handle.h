@@ -64,13 +64,13 @@ template <class T>
 class [[nodiscard]] JoinHandle {
  public:
   JoinHandle() = default;
-  JoinHandle(core::TaskHeader* task, core::ResultSlot<T>* slot) noexcept : task_(task), slot_(slot) {}
-  JoinHandle(JoinHandle&& o) noexcept : task_(std::exchange(o.task_, nullptr)), slot_(o.slot_) {}
+  // `task` keeps a core::ResultSlot<T> (TaskHeader::result_slot).
+  explicit JoinHandle(core::TaskHeader* task) noexcept : task_(task) {}
+  JoinHandle(JoinHandle&& o) noexcept : task_(std::exchange(o.task_, nullptr)) {}
   JoinHandle& operator=(JoinHandle&& o) noexcept {
     if (this != &o) {
       release(/*joined=*/false);
       task_ = std::exchange(o.task_, nullptr);
-      slot_ = o.slot_;
     }
     return *this;
   }
@@ -84,7 +84,7 @@ class [[nodiscard]] JoinHandle {
     if (!task_) detail::throw_invalid_handle();
     detail::wait_for_join(task_);
     Releaser done{this};
-    return slot_->take();
+    return slot()->take();
   }
 
   void detach() { release(/*joined=*/false); }
@@ -129,7 +129,7 @@ class [[nodiscard]] JoinHandle {
       }
       registered_ = false;
       Releaser done{&h_};
-      return h_.slot_->take();
+      return h_.slot()->take();
     }
 
    private:
@@ -155,8 +155,11 @@ class [[nodiscard]] JoinHandle {
     if (joined || core::detach_join(t)) t->unref();
   }
 
+  core::ResultSlot<T>* slot() const { return task_->result_slot<core::ResultSlot<T>>(); }
+
   core::TaskHeader* task_ = nullptr;
-  core::ResultSlot<T>* slot_ = nullptr;
 };
+
+static_assert(sizeof(JoinHandle<int>) == sizeof(void*));
 
 }  // namespace weft

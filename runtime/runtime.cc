@@ -37,11 +37,6 @@ void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOp
   scheduler.spawn(task, options);
 }
 
-const SpawnOptions& no_spawn_options() {
-  static const SpawnOptions none;
-  return none;
-}
-
 sched::Scheduler& current_scheduler() {
   sched::Scheduler* s = sched::Scheduler::current();
   if (s == nullptr)

@@ -29,7 +29,9 @@ class Runtime;
 namespace detail {
 void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options);
 sched::Scheduler& current_scheduler();  // throws std::logic_error outside a runtime
-const SpawnOptions& no_spawn_options();
+// The options of a spawn that gives none: one constant, no call.
+inline constexpr SpawnOptions kNoSpawnOptions{};
+inline const SpawnOptions& no_spawn_options() { return kNoSpawnOptions; }
 
 template <class T>
 JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& options) {
@@ -43,7 +45,7 @@ JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& 
     h.destroy();
     throw;
   }
-  return JoinHandle<T>(&promise, &promise);
+  return JoinHandle<T>(&promise);
 }
 
 template <class F>
@@ -58,7 +60,7 @@ auto spawn_fiber_task(sched::Scheduler& s, F&& fn, const SpawnOptions& options) 
     delete fiber;
     throw;
   }
-  return JoinHandle<R>(fiber, fiber);
+  return JoinHandle<R>(fiber);
 }
 }  // namespace detail
 

@@ -158,11 +158,12 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   add_live(here, +1);
   task->transition_to_runnable_from_spawn();
   emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
-  schedule(task);
+  schedule_from(here, task);
 }
 
-void Scheduler::schedule(TaskHeader* task) {
-  Worker* here = current_worker();
+void Scheduler::schedule(TaskHeader* task) { schedule_from(current_worker(), task); }
+
+void Scheduler::schedule_from(Worker* here, TaskHeader* task) {
   // A wake from outside the workers (a plain thread, a blocking-pool thread,
   // another runtime) may still be unparking a worker after the task it
   // pushed has run and been joined: shutdown waits for it (step 3).

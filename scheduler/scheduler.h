@@ -59,6 +59,8 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   // core::Executor: the one wake path ends here.
   void schedule(core::TaskHeader* task) override;
+  // schedule() for a caller that already knows its worker (null: not one).
+  void schedule_from(Worker* here, core::TaskHeader* task);
 
   // ---- for workers ----
   const Config& config() const { return config_; }

@@ -57,6 +57,7 @@ class Promise final : public PromiseBase, public ResultSlot<T> {
  public:
   Promise() noexcept {
     ops_ = &kOps;
+    set_result_slot(static_cast<ResultSlot<T>*>(this));
   }
   Task<T> get_return_object() noexcept;
   void unhandled_exception() noexcept { this->set_error(std::current_exception()); }
@@ -78,6 +79,7 @@ class Promise<void> final : public PromiseBase, public ResultSlot<void> {
  public:
   Promise() noexcept {
     ops_ = &kOps;
+    set_result_slot(static_cast<ResultSlot<void>*>(this));
   }
   Task<void> get_return_object() noexcept;
   void unhandled_exception() noexcept { this->set_error(std::current_exception()); }

@@ -58,7 +58,10 @@ class FiberBase : public TaskHeader {
 template <class R, class F>
 class FiberTask final : public FiberBase, public ResultSlot<R> {
  public:
-  explicit FiberTask(F fn) : fn_(std::move(fn)) { ops_ = &kOps; }
+  explicit FiberTask(F fn) : fn_(std::move(fn)) {
+    ops_ = &kOps;
+    set_result_slot(static_cast<ResultSlot<R>*>(this));
+  }
 
  private:
   static void destroy(TaskHeader* h) { delete static_cast<FiberTask*>(h); }
