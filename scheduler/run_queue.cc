@@ -25,15 +25,13 @@ void RunQueue::Local::push(TaskHeader* task, InjectQueue& overflow) {
 bool RunQueue::Local::push_overflow(TaskHeader* task, uint32_t head, uint32_t tail, InjectQueue& overflow) {
   constexpr uint32_t kHalf = kCapacity / 2;
   (void)tail;
-  TaskHeader* batch[kHalf];
+  TaskHeader* batch[kHalf + 1];
   for (uint32_t i = 0; i < kHalf; ++i) batch[i] = q_.slots_[index(head + i)].load(std::memory_order_relaxed);
   // acq_rel: claims the slots against stealers (their CAS on the same word).
   if (!q_.head_.compare_exchange_strong(head, head + kHalf, std::memory_order_acq_rel, std::memory_order_relaxed))
     return false;
-  for (uint32_t i = 0; i + 1 < kHalf; ++i) batch[i]->queue_next = batch[i + 1];
-  batch[kHalf - 1]->queue_next = task;
-  task->queue_next = nullptr;
-  overflow.push_batch(batch[0], task, kHalf + 1);
+  batch[kHalf] = task;
+  overflow.push_array(batch, kHalf + 1);  // pointers only: the tasks stay untouched
   return true;
 }
 
@@ -85,38 +83,6 @@ TaskHeader* RunQueue::Steal::steal_into(Local& dst) {
   TaskHeader* run_now = d.slots_[index(dst_tail + n)].load(std::memory_order_relaxed);
   if (n > 0) d.tail_.store(dst_tail + n, std::memory_order_release);  // pairs with other stealers' acquire
   return run_now;
-}
-
-void InjectQueue::push_batch(TaskHeader* first, TaskHeader* last, std::size_t n) {
-  last->queue_next = nullptr;
-  std::lock_guard lock(mu_);
-  if (tail_) {
-    tail_->queue_next = first;
-  } else {
-    head_ = first;
-  }
-  tail_ = last;
-  len_.fetch_add(n, std::memory_order_release);  // pairs with is_empty()'s acquire
-}
-
-TaskHeader* InjectQueue::pop_batch(std::size_t max, std::size_t* taken) {
-  *taken = 0;
-  if (is_empty() || max == 0) return nullptr;
-  std::lock_guard lock(mu_);
-  TaskHeader* first = head_;
-  TaskHeader* last = nullptr;
-  std::size_t n = 0;
-  for (TaskHeader* t = head_; t != nullptr && n < max; t = t->queue_next) {
-    last = t;
-    ++n;
-  }
-  if (n == 0) return nullptr;
-  head_ = last->queue_next;
-  if (head_ == nullptr) tail_ = nullptr;
-  last->queue_next = nullptr;
-  len_.fetch_sub(n, std::memory_order_relaxed);
-  *taken = n;
-  return first;
 }
 
 }  // namespace weft::sched

@@ -297,8 +297,8 @@ void Scheduler::cancel_remaining() {
   for (;;) {
     std::vector<TaskHeader*> left;
     for (auto& w : workers_) w->drain_for_shutdown(left);
-    std::size_t n = 0;
-    for (TaskHeader* t = inject_.pop_batch(SIZE_MAX, &n); t != nullptr; t = t->queue_next) left.push_back(t);
+    TaskHeader* batch[64];
+    while (std::size_t n = inject_.pop_batch(batch, std::size(batch))) left.insert(left.end(), batch, batch + n);
     for (TaskHeader* t : left) {
       if (t->registered) registry_.remove(t);
     }

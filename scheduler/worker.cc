@@ -166,16 +166,12 @@ TaskHeader* Worker::take_from_inject(std::size_t max) {
   std::size_t want = inject.len() / scheduler_.num_workers() + 1;
   std::size_t room = RunQueue::kCapacity - local_.len() + 1;  // +1: the task we run now
   want = std::min({want, max, room});
-  std::size_t taken = 0;
-  TaskHeader* first = inject.pop_batch(want, &taken);
-  if (first == nullptr) return nullptr;
-  for (TaskHeader* t = first->queue_next; t != nullptr;) {
-    TaskHeader* next = t->queue_next;
-    local_.push(t, inject);
-    t = next;
-  }
-  first->queue_next = nullptr;
-  return first;
+  TaskHeader* batch[RunQueue::kCapacity / 2];
+  want = std::min(want, std::size(batch));
+  std::size_t taken = inject.pop_batch(batch, want);
+  if (taken == 0) return nullptr;
+  for (std::size_t i = 1; i < taken; ++i) local_.push(batch[i], inject);
+  return batch[0];
 }
 
 TaskHeader* Worker::steal_work() {

@@ -54,10 +54,57 @@ TEST(RunQueue, OverflowMovesHalfToInject) {
   for (auto& t : tasks) local.push(&t, inject);
   EXPECT_EQ(local.len(), RunQueue::kCapacity / 2);
   EXPECT_EQ(inject.len(), RunQueue::kCapacity / 2 + 1);
-  std::size_t n = 0;
-  TaskHeader* first = inject.pop_batch(1000, &n);
-  EXPECT_EQ(first, &tasks[0]);  // the oldest half went first
-  EXPECT_EQ(n, RunQueue::kCapacity / 2 + 1);
+  std::vector<TaskHeader*> out(1000);
+  std::size_t n = inject.pop_batch(out.data(), out.size());
+  ASSERT_EQ(n, RunQueue::kCapacity / 2 + 1);
+  for (std::size_t i = 0; i + 1 < n; ++i) EXPECT_EQ(out[i], &tasks[i]);  // the oldest half, in order
+  EXPECT_EQ(out[n - 1], &tasks[RunQueue::kCapacity]);                    // then the one that overflowed
+  EXPECT_TRUE(inject.is_empty());
+}
+
+// Overflow copies pointers: the tasks' queue links are neither written nor
+// read (they may be cold, or in use by nobody).
+TEST(RunQueue, OverflowLeavesTaskHeadersUntouched) {
+  RunQueue q;
+  InjectQueue inject;
+  auto local = q.local();
+  std::vector<Fake> tasks(RunQueue::kCapacity + 1);
+  TaskHeader* const marker = &tasks[0];
+  for (auto& t : tasks) t.queue_next = marker;
+  for (auto& t : tasks) local.push(&t, inject);
+  for (auto& t : tasks) EXPECT_EQ(t.queue_next, marker);
+}
+
+TEST(InjectQueue, ChainsAndArraysEachStayInOrderAndNeitherStarves) {
+  InjectQueue inject;
+  std::vector<Fake> tasks(1200);
+  std::vector<TaskHeader*> array_part;
+  for (std::size_t i = 0; i < 1000; ++i) array_part.push_back(&tasks[i]);
+  inject.push_array(array_part.data(), array_part.size());  // spans several segments
+  for (std::size_t i = 1000; i < 1200; ++i) inject.push(&tasks[i]);
+  EXPECT_EQ(inject.len(), 1200u);
+  std::vector<TaskHeader*> got;
+  TaskHeader* out[7];
+  bool chain_seen_early = false;
+  while (std::size_t n = inject.pop_batch(out, std::size(out))) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (got.size() < 50 && out[i] >= &tasks[1000]) chain_seen_early = true;
+      got.push_back(out[i]);
+    }
+  }
+  ASSERT_EQ(got.size(), 1200u);
+  EXPECT_TRUE(chain_seen_early);  // single pushes are not stuck behind 1000 overflowed tasks
+  std::size_t next_array = 0, next_chain = 1000;
+  for (TaskHeader* t : got) {
+    if (t < &tasks[1000]) {
+      EXPECT_EQ(t, &tasks[next_array++]);
+    } else {
+      EXPECT_EQ(t, &tasks[next_chain++]);
+    }
+  }
+  EXPECT_TRUE(inject.is_empty());
+  inject.push_array(array_part.data(), 3);  // segments are reused after emptying
+  EXPECT_EQ(inject.pop_batch(out, std::size(out)), 3u);
 }
 
 TEST(RunQueue, StealTakesHalf) {
@@ -104,8 +151,9 @@ TEST(RunQueue, ConcurrentPopAndStealTakeEachTaskOnce) {
   while (TaskHeader* t = local.pop()) seen[index_of(t)]++;
   done.store(true, std::memory_order_release);
   for (auto& t : thieves) t.join();
-  std::size_t n = 0;
-  for (TaskHeader* t = inject.pop_batch(kTasks, &n); t != nullptr; t = t->queue_next) seen[index_of(t)]++;
+  std::vector<TaskHeader*> rest(kTasks);
+  std::size_t n = inject.pop_batch(rest.data(), rest.size());
+  for (std::size_t i = 0; i < n; ++i) seen[index_of(rest[i])]++;
   for (int i = 0; i < kTasks; ++i) ASSERT_EQ(seen[i].load(), 1) << "task " << i;
 }
 
