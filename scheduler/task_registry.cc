@@ -11,21 +11,20 @@ void TaskRegistry::add(TaskHeader* task, std::size_t shard) {
   task->registry_shard = static_cast<uint16_t>(shard);
   Shard& s = shards_[shard];
   std::lock_guard lock(s.mu);
-  task->registry_prev = nullptr;
-  task->registry_next = s.head;
-  if (s.head) s.head->registry_prev = task;
-  s.head = task;
+  if (s.free.empty()) {
+    task->registry_index = static_cast<uint32_t>(s.slots.size());
+    s.slots.push_back(task);
+  } else {
+    task->registry_index = s.free.back();
+    s.free.pop_back();
+    s.slots[task->registry_index] = task;
+  }
   ++s.count;
 }
 
 void TaskRegistry::unlink(Shard& s, TaskHeader* task) {
-  if (task->registry_prev) {
-    task->registry_prev->registry_next = task->registry_next;
-  } else {
-    s.head = task->registry_next;
-  }
-  if (task->registry_next) task->registry_next->registry_prev = task->registry_prev;
-  task->registry_prev = task->registry_next = nullptr;
+  s.slots[task->registry_index] = nullptr;
+  s.free.push_back(task->registry_index);
   --s.count;
 }
 
@@ -39,9 +38,15 @@ TaskHeader* TaskRegistry::take_any() {
   for (std::size_t i = 0; i < num_shards_; ++i) {
     Shard& s = shards_[i];
     std::lock_guard lock(s.mu);
-    if (TaskHeader* t = s.head) {
-      unlink(s, t);
-      return t;
+    if (s.count == 0) continue;
+    // From the cursor, wrapping once: slots below it may have been reused.
+    for (std::size_t k = 0; k < s.slots.size(); ++k) {
+      std::size_t at = (s.scan_from + k) % s.slots.size();
+      if (TaskHeader* t = s.slots[at]) {
+        s.scan_from = at;
+        unlink(s, t);
+        return t;
+      }
     }
   }
   return nullptr;

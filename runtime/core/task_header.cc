@@ -4,7 +4,7 @@ namespace weft::core {
 
 // Every spawned coroutine carries a header; a million live tasks pay for its
 // bytes in fresh pages. Grow it only on purpose (rare fields go in TaskExtras).
-static_assert(sizeof(TaskHeader) <= 104, "TaskHeader grew: move rarely used fields to TaskExtras");
+static_assert(sizeof(TaskHeader) <= 96, "TaskHeader grew: move rarely used fields to TaskExtras");
 
 const char* to_string(TaskState state) {
   switch (state) {
