@@ -20,7 +20,13 @@
 //      unparks it. The check begins with a seq_cst fence, paired with one
 //      after step 3's registration, so that the push before it and the
 //      parking worker's re-check cannot both miss each other (the store-load
-//      race).
+//      race). One exception: a worker pushing onto its own ring that already
+//      held tasks may skip the check, at most 15 times in a row
+//      (Worker::should_notify_after_push). Nothing is lost by it: the pusher
+//      runs whatever nobody steals, the tasks already there were covered by
+//      an earlier check, and the 16th push checks again; at worst a sleeper
+//      wakes 15 pushes later than it could have. Go and Tokio check on every
+//      push.
 //   5. A woken worker asks is_parked(): if it is no longer in the sleeper set
 //      it was woken by step 4 and searches; otherwise the wake was for its
 //      own pinned/remote queue (or spurious) and it looks there.

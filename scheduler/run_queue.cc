@@ -6,7 +6,7 @@ namespace weft::sched {
 
 using core::TaskHeader;
 
-void RunQueue::Local::push(TaskHeader* task, InjectQueue& overflow) {
+uint32_t RunQueue::Local::push(TaskHeader* task, InjectQueue& overflow) {
   for (;;) {
     // acquire: pairs with the head CAS of pop()/steal_into(), so slots they
     // freed are ours to overwrite.
@@ -15,9 +15,9 @@ void RunQueue::Local::push(TaskHeader* task, InjectQueue& overflow) {
     if (tail - head < kCapacity) {
       q_.slots_[index(tail)].store(task, std::memory_order_relaxed);
       q_.tail_.store(tail + 1, std::memory_order_release);  // pairs with steal_into's acquire
-      return;
+      return tail - head;
     }
-    if (push_overflow(task, head, tail, overflow)) return;
+    if (push_overflow(task, head, tail, overflow)) return kCapacity;
     // A stealer took some tasks meanwhile: there is room now.
   }
 }

@@ -39,7 +39,8 @@ class RunQueue {
    public:
     explicit Local(RunQueue& q) : q_(q) {}
     // Appends; when full, moves half of the queue plus `task` to `overflow`.
-    void push(core::TaskHeader* task, InjectQueue& overflow);
+    // Returns how many tasks the ring held just before (as the owner saw it).
+    uint32_t push(core::TaskHeader* task, InjectQueue& overflow);
     // `stealers_possible` false (one worker, or thread-per-core): nobody else
     // ever moves head_, so the pop needs no compare-and-swap.
     core::TaskHeader* pop(bool stealers_possible = true);

@@ -397,14 +397,24 @@ void Worker::schedule_local_unguarded(TaskHeader* task, bool lifo) {
     TaskHeader* prev = lifo_;
     lifo_ = task;
     if (prev == nullptr) {
-      // Nothing displaced: other workers have nothing new to steal.
-      if (scheduler_.num_workers() > 1) scheduler_.notify_parked();
+      if (should_notify_after_push(local_.empty())) scheduler_.notify_parked();
       return;
     }
     task = prev;
   }
-  local_.push(task, scheduler_.inject());
-  if (scheduler_.num_workers() > 1) scheduler_.notify_parked();
+  const bool ring_was_empty = local_.push(task, scheduler_.inject()) == 0;
+  if (should_notify_after_push(ring_was_empty)) scheduler_.notify_parked();
+}
+
+// Idle protocol step 4, amortized (idle.h): a push onto a ring that already
+// held tasks skips the check, at most kNotifyEvery - 1 times in a row. The
+// check's seq_cst fence drains the store buffer the new task's frame has
+// just filled, and a worker spawning in a loop paid it on every spawn.
+bool Worker::should_notify_after_push(bool ring_was_empty) {
+  if (scheduler_.num_workers() == 1) return false;
+  if (!ring_was_empty && ++pushes_unchecked_ < kNotifyEvery) return false;
+  pushes_unchecked_ = 0;
+  return true;
 }
 
 void Worker::push_remote(TaskHeader* task) {

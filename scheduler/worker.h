@@ -106,6 +106,7 @@ class Worker {
   void after_suspend(core::TaskHeader* task);
   void requeue(core::TaskHeader* task, bool lifo);
   void schedule_local_unguarded(core::TaskHeader* task, bool lifo);
+  bool should_notify_after_push(bool ring_was_empty);
   void requeue_preempted(core::TaskHeader* task);
   void finish(core::TaskHeader* task);
   bool spin_for_work();
@@ -137,6 +138,9 @@ class Worker {
   RunQueue::Local local_{queue_};
   core::TaskHeader* lifo_ = nullptr;
   uint32_t lifo_polls_ = 0;
+  // Pushes onto a non-empty ring since the last wake-up check (idle.h, step 4).
+  static constexpr uint32_t kNotifyEvery = 16;
+  uint32_t pushes_unchecked_ = 0;
   // True while a running task is in schedule_local() on this thread: the
   // one owner operation on lifo_ and the ring a signal handler can interrupt
   // with a task running. Read only by that handler, on this thread.

@@ -55,6 +55,33 @@ TEST_P(Scheduling, BusyWorkIsSpreadByStealing) {
   }
 }
 
+// A task that spawns a burst without yielding, then spins without yielding:
+// only other workers can run the burst, so some sleeping worker must be woken
+// although most of the pushes skip the wake-up check (idle.h, step 4).
+TEST_P(Scheduling, SpawnBurstWakesASleeperWhileTheSpawnerSpins) {
+  if (workers() == 1) GTEST_SKIP() << "needs another worker";
+  for (int round = 0; round < 20; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the others park
+    std::atomic<int> ran_elsewhere{0};
+    bool woke = rt().block_on([&] {
+      const pid_t spawner = here();
+      std::vector<JoinHandle<void>> hs;
+      for (int i = 0; i < 40; ++i) {
+        hs.push_back(spawn_fiber([&, spawner] {
+          if (here() != spawner) ran_elsewhere.fetch_add(1);
+        }));
+      }
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (ran_elsewhere.load() == 0 && std::chrono::steady_clock::now() < give_up) {
+      }
+      const bool seen = ran_elsewhere.load() > 0;
+      for (auto& h : hs) h.join();
+      return seen;
+    });
+    ASSERT_TRUE(woke) << "round " << round << ": no other worker ran any of the burst";
+  }
+}
+
 TEST_P(Scheduling, PinnedFiberNeverMigrates) {
   bool stayed = rt().block_on([] {
     auto h = spawn_fiber(
