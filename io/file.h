@@ -27,12 +27,12 @@ class File {
   static File from_fd(int fd) { return File(detail::Fd(fd)); }
 
   // Up to `len` bytes at `offset`; 0 is end of file.
-  Result<size_t> read_at(void* buf, size_t len, uint64_t offset, const WaitOptions& options = {});
+  Result<size_t> read_at(void* buf, size_t len, uint64_t offset, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_read_at(void* buf, size_t len, uint64_t offset, WaitOptions options = {});
   // All `len` bytes at `offset`, across short writes.
-  Result<size_t> write_at(const void* buf, size_t len, uint64_t offset, const WaitOptions& options = {});
+  Result<size_t> write_at(const void* buf, size_t len, uint64_t offset, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_write_at(const void* buf, size_t len, uint64_t offset, WaitOptions options = {});
-  std::error_code fsync(const WaitOptions& options = {});
+  std::error_code fsync(const WaitOptions& options = kWaitForever);
   core::Task<std::error_code> async_fsync(WaitOptions options = {});
 
   std::error_code close() { return fd_.close(); }

@@ -33,21 +33,21 @@ class TcpStream {
   TcpStream() = default;
   explicit TcpStream(detail::Fd fd) : fd_(std::move(fd)) {}
 
-  static Result<TcpStream> connect(const SocketAddress& to, const WaitOptions& options = {});
+  static Result<TcpStream> connect(const SocketAddress& to, const WaitOptions& options = kWaitForever);
   static core::Task<Result<TcpStream>> async_connect(SocketAddress to, WaitOptions options = {});
 
   // Up to `len` bytes; 0 means end of stream.
-  Result<size_t> read(void* buf, size_t len, const WaitOptions& options = {});
+  Result<size_t> read(void* buf, size_t len, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_read(void* buf, size_t len, WaitOptions options = {});
   // Exactly `len` bytes, or Errc::kEndOfStream if the peer closes first.
-  Result<size_t> read_exact(void* buf, size_t len, const WaitOptions& options = {});
+  Result<size_t> read_exact(void* buf, size_t len, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_read_exact(void* buf, size_t len, WaitOptions options = {});
   // One send; may be short.
-  Result<size_t> write(const void* buf, size_t len, const WaitOptions& options = {});
+  Result<size_t> write(const void* buf, size_t len, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_write(const void* buf, size_t len, WaitOptions options = {});
   // All `len` bytes, across short writes. On error, nothing says how much
   // went: the connection is no longer usable for framed data.
-  Result<size_t> write_all(const void* buf, size_t len, const WaitOptions& options = {});
+  Result<size_t> write_all(const void* buf, size_t len, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_write_all(const void* buf, size_t len, WaitOptions options = {});
 
   std::error_code shutdown(int how = SHUT_WR);  // SHUT_RD, SHUT_WR, SHUT_RDWR
@@ -89,7 +89,7 @@ class TcpListener {
   // to 100 ms) and tries again, so existing connections keep being served
   // and nothing spins; the options' deadline still ends the wait. On a
   // closed listener: std::errc::bad_file_descriptor.
-  Result<TcpStream> accept(const WaitOptions& options = {});
+  Result<TcpStream> accept(const WaitOptions& options = kWaitForever);
   core::Task<Result<TcpStream>> async_accept(WaitOptions options = {});
 
   Result<SocketAddress> local_address() const;

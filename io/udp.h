@@ -18,10 +18,10 @@ class UdpSocket {
   // Port 0 picks a free port (see local_address()).
   static Result<UdpSocket> bind(const SocketAddress& at);
 
-  Result<size_t> send_to(const void* buf, size_t len, const SocketAddress& to, const WaitOptions& options = {});
+  Result<size_t> send_to(const void* buf, size_t len, const SocketAddress& to, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_send_to(const void* buf, size_t len, SocketAddress to, WaitOptions options = {});
   // One datagram (truncated to `len`); `from`, if given, gets the sender.
-  Result<size_t> recv_from(void* buf, size_t len, SocketAddress* from, const WaitOptions& options = {});
+  Result<size_t> recv_from(void* buf, size_t len, SocketAddress* from, const WaitOptions& options = kWaitForever);
   core::Task<Result<size_t>> async_recv_from(void* buf, size_t len, SocketAddress* from, WaitOptions options = {});
 
   Result<SocketAddress> local_address() const;

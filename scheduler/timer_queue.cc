@@ -34,9 +34,8 @@ void TimerQueue::release(Entry* e) {
   if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
 }
 
-bool TimerQueue::Timer::cancel() {
+bool TimerQueue::Timer::cancel_armed() {
   Entry* e = std::exchange(e_, nullptr);
-  if (e == nullptr) return false;
   const bool fired = !e->transition_to(Entry::kCancelled);
   if (!fired) e->owner->cancelled_.fetch_add(1, std::memory_order_relaxed);
   release(e);

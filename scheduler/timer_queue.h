@@ -47,11 +47,13 @@ class TimerQueue {
     // has passed, so the waiter need not read the clock to say it timed
     // out), or clear() dropped it at shutdown, when every waiter still
     // parked is being cancelled (park.cc checks that first).
-    bool cancel();
+    // Inline for the common case of a wait that had no deadline.
+    bool cancel() { return e_ != nullptr && cancel_armed(); }
     explicit operator bool() const { return e_ != nullptr; }
 
    private:
     friend class TimerQueue;
+    bool cancel_armed();
     explicit Timer(Entry* e) : e_(e) {}
     Entry* e_ = nullptr;
   };

@@ -246,7 +246,7 @@ core::Task<Outcome> async_run_from(OpSource* source, OpSpec spec, WaitOptions op
   WakeCause cause = co_await first;
   if (!op.done() && source->withdraw(op)) co_return Outcome{-ECANCELED, cause};
   while (!op.done()) {
-    IoAwaiter again(&arm_op, &op, WaitOptions{});
+    IoAwaiter again(&arm_op, &op, kWaitForever);
     co_await again;
   }
   co_return Outcome{op.result(), cause};

@@ -35,4 +35,11 @@ struct WaitOptions {
 
 static_assert(std::is_trivially_destructible_v<WaitOptions>);
 
+// No deadline, no stop token: what a call given no WaitOptions waits with.
+// Default arguments bind to this object rather than to a `{}` temporary: in
+// a coroutine the temporary lives in the frame, and copying it into the
+// awaiter right after its two 8-byte stores made one 16-byte load that the
+// store buffer cannot forward (a stall on every channel operation).
+inline constexpr WaitOptions kWaitForever{};
+
 }  // namespace weft

@@ -45,13 +45,13 @@ class Barrier {
   }
   Barrier(const Barrier&) = delete;
 
-  void arrive_and_wait() { (void)arrive_and_wait(WaitOptions{}); }
+  void arrive_and_wait() { (void)arrive_and_wait(kWaitForever); }
   [[nodiscard]] std::error_code arrive_and_wait(const WaitOptions& options) {
     sync::detail::Waiter w;
     Op op{this};
     return sync::detail::block(op, w, options);
   }
-  Awaiter async_arrive_and_wait() { return Awaiter(Op{this}, WaitOptions{}); }
+  Awaiter async_arrive_and_wait() { return Awaiter(Op{this}, kWaitForever); }
   Awaiter async_arrive_and_wait(const WaitOptions& options) { return Awaiter(Op{this}, options); }
 
  private:

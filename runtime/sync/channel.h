@@ -47,12 +47,12 @@ class Channel {
   ~Channel() { close(); }
 
   // ---- blocking (fiber or thread) ----
-  [[nodiscard]] std::error_code send(T&& value, const WaitOptions& options = {}) { return send_impl(&value, options); }
-  [[nodiscard]] std::error_code send(const T& value, const WaitOptions& options = {}) {
+  [[nodiscard]] std::error_code send(T&& value, const WaitOptions& options = kWaitForever) { return send_impl(&value, options); }
+  [[nodiscard]] std::error_code send(const T& value, const WaitOptions& options = kWaitForever) {
     T copy(value);
     return send_impl(&copy, options);
   }
-  Result<T> recv(const WaitOptions& options = {}) {
+  Result<T> recv(const WaitOptions& options = kWaitForever) {
     std::optional<T> out;
     Waiter w;
     RecvOp op{this, &out};
@@ -98,9 +98,9 @@ class Channel {
   // on failure. std::error_code result.
   class SendAwaiter;
   class RecvAwaiter;
-  SendAwaiter async_send(T& value, const WaitOptions& options = {});
-  SendAwaiter async_send(T&& value, const WaitOptions& options = {});
-  RecvAwaiter async_recv(const WaitOptions& options = {});
+  SendAwaiter async_send(T& value, const WaitOptions& options = kWaitForever);
+  SendAwaiter async_send(T&& value, const WaitOptions& options = kWaitForever);
+  RecvAwaiter async_recv(const WaitOptions& options = kWaitForever);
 
   // ---- select cases (see select.h) ----
   class RecvCase;

@@ -17,7 +17,7 @@ std::error_code CondVar::wait(Mutex& m, const WaitOptions& options) {
   return ec;
 }
 
-core::Task<std::error_code> CondVar::async_wait(Mutex& m) { return async_wait(m, WaitOptions{}); }
+core::Task<std::error_code> CondVar::async_wait(Mutex& m) { return async_wait(m, kWaitForever); }
 
 core::Task<std::error_code> CondVar::async_wait(Mutex& m, WaitOptions options) {
   std::error_code ec;

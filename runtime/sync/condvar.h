@@ -38,10 +38,10 @@ class CondVar {
  public:
   // `m` must be locked by the caller. Returns {} when notified, kTimedOut or
   // kCancelled otherwise; `m` is locked again in every case.
-  void wait(Mutex& m) { (void)wait(m, WaitOptions{}); }
+  void wait(Mutex& m) { (void)wait(m, kWaitForever); }
   [[nodiscard]] std::error_code wait(Mutex& m, const WaitOptions& options);
   template <class Pred>
-  bool wait(Mutex& m, Pred pred, const WaitOptions& options = {}) {
+  bool wait(Mutex& m, Pred pred, const WaitOptions& options = kWaitForever) {
     while (!pred()) {
       if (wait(m, options)) return pred();
     }

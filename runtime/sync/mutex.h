@@ -42,7 +42,7 @@ class Mutex {
     return state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed);
   }
   void lock() {
-    if (!try_lock()) (void)lock_slow(WaitOptions{});
+    if (!try_lock()) (void)lock_slow(kWaitForever);
   }
   [[nodiscard]] std::error_code lock(const WaitOptions& options) {
     return try_lock() ? std::error_code() : lock_slow(options);
@@ -115,7 +115,7 @@ class Mutex::LockAwaiter : public sync::detail::OpAwaiter<LockOp> {
   bool await_ready() { return op_.m->try_lock(); }
 };
 
-inline Mutex::LockAwaiter Mutex::async_lock() { return LockAwaiter(LockOp{this}, WaitOptions{}); }
+inline Mutex::LockAwaiter Mutex::async_lock() { return LockAwaiter(LockOp{this}, kWaitForever); }
 inline Mutex::LockAwaiter Mutex::async_lock(const WaitOptions& options) { return LockAwaiter(LockOp{this}, options); }
 
 }  // namespace weft

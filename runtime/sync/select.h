@@ -60,7 +60,7 @@ struct SelectRun {
 
 }  // namespace sync::detail
 
-Result<std::size_t> select(std::initializer_list<SelectCase*> cases, const WaitOptions& options = {});
+Result<std::size_t> select(std::initializer_list<SelectCase*> cases, const WaitOptions& options = kWaitForever);
 // kWouldBlock if no case can complete at once.
 Result<std::size_t> try_select(std::initializer_list<SelectCase*> cases);
 
@@ -87,7 +87,7 @@ class SelectAwaiter {
 // Coroutines pass a named array: gcc 12 cannot keep an initializer_list's
 // array alive across a co_await ("array used as initializer").
 //   SelectCase* cases[] = {&a, &b};  auto i = co_await weft::async_select(cases);
-inline SelectAwaiter async_select(std::span<SelectCase* const> cases, const WaitOptions& options = {}) {
+inline SelectAwaiter async_select(std::span<SelectCase* const> cases, const WaitOptions& options = kWaitForever) {
   return SelectAwaiter(cases, options);
 }
 

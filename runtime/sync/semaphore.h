@@ -37,13 +37,13 @@ class Semaphore {
     lock_.unlock();
     return ok;
   }
-  void acquire() { (void)acquire(WaitOptions{}); }
+  void acquire() { (void)acquire(kWaitForever); }
   [[nodiscard]] std::error_code acquire(const WaitOptions& options) {
     sync::detail::Waiter w;
     Op op{this};
     return sync::detail::block(op, w, options);
   }
-  Awaiter async_acquire() { return Awaiter(Op{this}, WaitOptions{}); }
+  Awaiter async_acquire() { return Awaiter(Op{this}, kWaitForever); }
   Awaiter async_acquire(const WaitOptions& options) { return Awaiter(Op{this}, options); }
 
   void release(int64_t n = 1) {

@@ -31,18 +31,18 @@ class SharedMutex {
  public:
   using Awaiter = sync::detail::OpAwaiter<Op>;
 
-  void lock() { (void)lock(WaitOptions{}); }
+  void lock() { (void)lock(kWaitForever); }
   [[nodiscard]] std::error_code lock(const WaitOptions& options) { return wait(false, options); }
   bool try_lock() { return try_now(false); }
   void unlock() { release(false); }
 
-  void lock_shared() { (void)lock_shared(WaitOptions{}); }
+  void lock_shared() { (void)lock_shared(kWaitForever); }
   [[nodiscard]] std::error_code lock_shared(const WaitOptions& options) { return wait(true, options); }
   bool try_lock_shared() { return try_now(true); }
   void unlock_shared() { release(true); }
 
-  Awaiter async_lock(const WaitOptions& options = {}) { return Awaiter(Op{this, false}, options); }
-  Awaiter async_lock_shared(const WaitOptions& options = {}) { return Awaiter(Op{this, true}, options); }
+  Awaiter async_lock(const WaitOptions& options = kWaitForever) { return Awaiter(Op{this, false}, options); }
+  Awaiter async_lock_shared(const WaitOptions& options = kWaitForever) { return Awaiter(Op{this, true}, options); }
 
  private:
   std::error_code wait(bool shared, const WaitOptions& options) {

@@ -50,14 +50,14 @@ class GateWaits {
  public:
   using Awaiter = OpAwaiter<Op>;
 
-  void wait() { (void)wait(WaitOptions{}); }
+  void wait() { (void)wait(kWaitForever); }
   [[nodiscard]] std::error_code wait(const WaitOptions& options) {
     if (owner()->ready()) return {};
     Waiter w;
     Op op{owner(), &gate_};
     return block(op, w, options);
   }
-  Awaiter async_wait() { return Awaiter(Op{owner(), &gate_}, WaitOptions{}); }
+  Awaiter async_wait() { return Awaiter(Op{owner(), &gate_}, kWaitForever); }
   Awaiter async_wait(const WaitOptions& options) { return Awaiter(Op{owner(), &gate_}, options); }
 
  protected:
