@@ -31,7 +31,6 @@ void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOp
 sched::Scheduler& current_scheduler();  // throws std::logic_error outside a runtime
 // The options of a spawn that gives none: one constant, no call.
 inline constexpr SpawnOptions kNoSpawnOptions{};
-inline const SpawnOptions& no_spawn_options() { return kNoSpawnOptions; }
 
 template <class T>
 JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& options) {
@@ -76,7 +75,7 @@ class Runtime {
     }
     template <class T>
     JoinHandle<T> spawn(Task<T> task) const {
-      return spawn(std::move(task), detail::no_spawn_options());
+      return spawn(std::move(task), detail::kNoSpawnOptions);
     }
     template <class F>
     auto spawn_fiber(F&& fn, const SpawnOptions& options) const {
@@ -84,7 +83,7 @@ class Runtime {
     }
     template <class F>
     auto spawn_fiber(F&& fn) const {
-      return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
+      return spawn_fiber(std::forward<F>(fn), detail::kNoSpawnOptions);
     }
 
    private:
@@ -105,7 +104,7 @@ class Runtime {
   }
   template <class T>
   JoinHandle<T> spawn(Task<T> task) {
-    return spawn(std::move(task), detail::no_spawn_options());
+    return spawn(std::move(task), detail::kNoSpawnOptions);
   }
   template <class F>
   auto spawn_fiber(F&& fn, const SpawnOptions& options) {
@@ -113,7 +112,7 @@ class Runtime {
   }
   template <class F>
   auto spawn_fiber(F&& fn) {
-    return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
+    return spawn_fiber(std::forward<F>(fn), detail::kNoSpawnOptions);
   }
 
   // Runs `entry` on the runtime and blocks the calling thread until it is

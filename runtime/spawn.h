@@ -18,7 +18,7 @@ JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) {
 }
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
-  return spawn(std::move(task), detail::no_spawn_options());
+  return spawn(std::move(task), detail::kNoSpawnOptions);
 }
 
 template <class F>
@@ -27,7 +27,7 @@ auto spawn_fiber(F&& fn, const SpawnOptions& options) {
 }
 template <class F>
 auto spawn_fiber(F&& fn) {
-  return spawn_fiber(std::forward<F>(fn), detail::no_spawn_options());
+  return spawn_fiber(std::forward<F>(fn), detail::kNoSpawnOptions);
 }
 
 // A Handle to the runtime the caller runs on.

@@ -165,9 +165,8 @@ TaskHeader* Worker::take_from_inject(std::size_t max) {
   // overflowed the ring would go straight back to the inject queue.
   std::size_t want = inject.len() / scheduler_.num_workers() + 1;
   std::size_t room = RunQueue::kCapacity - local_.len() + 1;  // +1: the task we run now
-  want = std::min({want, max, room});
   TaskHeader* batch[RunQueue::kCapacity / 2];
-  want = std::min(want, std::size(batch));
+  want = std::min({want, max, room, std::size(batch)});
   std::size_t taken = inject.pop_batch(batch, want);
   if (taken == 0) return nullptr;
   for (std::size_t i = 1; i < taken; ++i) local_.push(batch[i], inject);
