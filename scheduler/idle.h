@@ -20,8 +20,11 @@
 //      unparks it. The check begins with a seq_cst fence, paired with one
 //      after step 3's registration, so that the push before it and the
 //      parking worker's re-check cannot both miss each other (the store-load
-//      race). One exception: a worker pushing onto its own ring that already
-//      held tasks may skip the check, at most 15 times in a row
+//      race). Two exceptions. A wake into the running worker's empty LIFO
+//      slot checks nothing: nobody can steal that slot, so a woken worker
+//      would find nothing (as in Tokio; monitor.h step 4 frees a slot whose
+//      worker got stuck). And a worker pushing onto its own ring that
+//      already held tasks may skip the check, at most 15 times in a row
 //      (Worker::should_notify_after_push). Nothing is lost by it: the pusher
 //      runs whatever nobody steals, the tasks already there were covered by
 //      an earlier check, and the 16th push checks again; at worst a sleeper

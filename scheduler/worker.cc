@@ -395,10 +395,12 @@ void Worker::schedule_local_unguarded(TaskHeader* task, bool lifo) {
   if (lifo) {
     TaskHeader* prev = lifo_;
     lifo_ = task;
-    if (prev == nullptr) {
-      if (should_notify_after_push(local_.empty())) scheduler_.notify_parked();
-      return;
-    }
+    // Nobody can steal the LIFO slot, so a worker woken for it alone would
+    // find nothing: the running task is about to park and this worker runs
+    // it next (Tokio notifies only when a displaced task reaches the ring).
+    // If the running task keeps the worker instead, the monitor moves the
+    // slot where others can take it and wakes one (monitor.h, step 4).
+    if (prev == nullptr) return;
     task = prev;
   }
   const bool ring_was_empty = local_.push(task, scheduler_.inject()) == 0;
