@@ -51,9 +51,9 @@ TimerQueue::Timer TimerQueue::add(int64_t deadline_ns, core::Waker waker) {
 }
 
 int64_t TimerQueue::next_deadline() {
-  while (!heap_.empty()) {
-    Entry* top = heap_.front().entry;
-    if (top->state.load(std::memory_order_acquire) == Entry::kPending) return heap_.front().deadline;
+  while (!empty()) {
+    Entry* top = at(0).entry;
+    if (top->state.load(std::memory_order_acquire) == Entry::kPending) return at(0).deadline;
     pop();
     cancelled_.fetch_sub(1, std::memory_order_relaxed);  // it was cancelled (nothing else leaves kPending here)
     release(top);
@@ -63,7 +63,7 @@ int64_t TimerQueue::next_deadline() {
 
 std::size_t TimerQueue::fire_expired(int64_t now) {
   std::size_t fired = 0;
-  while (!heap_.empty() && heap_.front().deadline <= now) {
+  while (!empty() && at(0).deadline <= now) {
     Entry* e = pop().entry;
     if (e->transition_to(Entry::kFired)) {
       std::move(e->waker).wake();
@@ -77,45 +77,80 @@ std::size_t TimerQueue::fire_expired(int64_t now) {
 }
 
 void TimerQueue::clear() {
-  for (Slot& s : heap_) {
-    if (s.entry->transition_to(Entry::kFired)) {
-      s.entry->waker = core::Waker();  // drop the task reference now
+  for (std::size_t k = 0; k < count(); ++k) {
+    Entry* e = at(k).entry;
+    if (e->transition_to(Entry::kFired)) {
+      e->waker = core::Waker();  // drop the task reference now
     } else {
       cancelled_.fetch_sub(1, std::memory_order_relaxed);
     }
-    release(s.entry);
+    release(e);
   }
   heap_.clear();
 }
 
-namespace {
-bool later(const auto& a, const auto& b) { return a.deadline > b.deadline; }
-}  // namespace
-
 void TimerQueue::push(Slot s) {
+  if (heap_.empty()) heap_.resize(kPad);
   heap_.push_back(s);
-  std::push_heap(heap_.begin(), heap_.end(), [](const Slot& a, const Slot& b) { return later(a, b); });
+  sift_up(count() - 1, s);
 }
 
 TimerQueue::Slot TimerQueue::pop() {
-  std::pop_heap(heap_.begin(), heap_.end(), [](const Slot& a, const Slot& b) { return later(a, b); });
-  Slot s = heap_.back();
+  Slot top = at(0);
+  Slot last = heap_.back();
   heap_.pop_back();
-  return s;
+  if (!empty()) sift_down(0, last);
+  return top;
+}
+
+// Moves the hole at k up to where s belongs. Deadlines mostly arrive in
+// increasing order (every sleep_for(d) with the same d), so this usually
+// stops at the first parent.
+void TimerQueue::sift_up(std::size_t k, Slot s) {
+  while (k > 0) {
+    std::size_t parent = (k - 1) / kArity;
+    if (at(parent).deadline <= s.deadline) break;
+    at(k) = at(parent);
+    k = parent;
+  }
+  at(k) = s;
+}
+
+// Moves the hole at k down to where s belongs: at each level the earliest
+// of up to four children, all in one cache line, moves up.
+void TimerQueue::sift_down(std::size_t k, Slot s) {
+  const std::size_t n = count();
+  for (;;) {
+    std::size_t first = kArity * k + 1;
+    if (first >= n) break;
+    std::size_t end = std::min(first + kArity, n);
+    std::size_t best = first;
+    for (std::size_t c = first + 1; c < end; ++c) {
+      if (at(c).deadline < at(best).deadline) best = c;
+    }
+    if (at(best).deadline >= s.deadline) break;
+    at(k) = at(best);
+    k = best;
+  }
+  at(k) = s;
 }
 
 void TimerQueue::compact() {
   std::size_t kept = 0;
-  for (Slot& s : heap_) {
+  for (std::size_t k = 0; k < count(); ++k) {
+    Slot s = at(k);
     if (s.entry->state.load(std::memory_order_acquire) == Entry::kCancelled) {
       cancelled_.fetch_sub(1, std::memory_order_relaxed);
       release(s.entry);
     } else {
-      heap_[kept++] = s;
+      at(kept++) = s;
     }
   }
-  heap_.resize(kept);
-  std::make_heap(heap_.begin(), heap_.end(), [](const Slot& a, const Slot& b) { return later(a, b); });
+  heap_.resize(kPad + kept);
+  // Floyd's heapify: sift down every parent, the last one first.
+  for (std::size_t k = kept / kArity + 1; k-- > 0;) {
+    if (k < kept) sift_down(k, at(k));
+  }
 }
 
 }  // namespace weft::sched

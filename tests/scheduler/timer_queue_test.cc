@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
 #include <vector>
 
 namespace weft::sched {
@@ -68,6 +72,49 @@ TEST(TimerQueue, ManyCancelledEntriesAreDroppedWithoutFiring) {
   EXPECT_EQ(q.next_deadline(), INT64_MAX);
   EXPECT_EQ(q.fire_expired(INT64_MAX), 0u);
   EXPECT_TRUE(ex.scheduled.empty());
+}
+
+
+// Many entries, random deadlines with repeats, most cancelled (enough to
+// make the heap compact itself), fired in several steps: every live entry
+// fires exactly once, none early, in deadline order.
+TEST(TimerQueue, RandomDeadlinesFireInOrderAcrossCompactions) {
+  constexpr int kEntries = 5000;
+  constexpr int64_t kLatest = 2000;
+  RecordingExecutor ex;
+  std::vector<std::unique_ptr<BlockedTask>> tasks;
+  std::map<const core::TaskHeader*, int64_t> deadline_of;
+  std::vector<TimerQueue::Timer> timers;
+  std::mt19937 rng(7);
+  TimerQueue q;
+  for (int i = 0; i < kEntries; ++i) {
+    tasks.push_back(std::make_unique<BlockedTask>(&ex));
+    deadline_of[tasks.back().get()] = int64_t(rng() % kLatest);
+    timers.push_back(q.add(deadline_of[tasks.back().get()], core::Waker::for_task(tasks.back().get())));
+    // None has fired yet. Two in three of the new ones, and some older ones
+    // anywhere in the heap: past half cancelled, the heap compacts.
+    if (i % 3 != 0) EXPECT_FALSE(timers.back().cancel());
+    if (i % 5 == 0) EXPECT_FALSE(timers[rng() % timers.size()].cancel());
+  }
+  std::set<const core::TaskHeader*> live;
+  for (int i = 0; i < kEntries; ++i)
+    if (timers[i]) live.insert(tasks[i].get());
+  ASSERT_LT(live.size(), std::size_t(kEntries / 3));
+  std::size_t checked = 0;
+  int64_t last_fired = -1;
+  for (int64_t now = 0; now <= kLatest + 100; now += 97) {
+    q.fire_expired(now);
+    for (; checked < ex.scheduled.size(); ++checked) {
+      const int64_t d = deadline_of.at(ex.scheduled[checked]);
+      EXPECT_LE(d, now);
+      EXPECT_LE(last_fired, d);
+      last_fired = d;
+    }
+    if (q.next_deadline() != INT64_MAX) EXPECT_GT(q.next_deadline(), now);
+  }
+  EXPECT_EQ(std::set<const core::TaskHeader*>(ex.scheduled.begin(), ex.scheduled.end()), live);
+  EXPECT_EQ(ex.scheduled.size(), live.size());
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace
