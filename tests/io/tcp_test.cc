@@ -229,17 +229,28 @@ TEST_P(TcpTest, WritingToAClosedPeerIsBrokenPipeNotSigpipe) {
   EXPECT_TRUE(ec == std::errc::broken_pipe || ec == std::errc::connection_reset) << ec.message();
 }
 
+// Waits (on a plain thread) until `flag` is set, for at most 10 s: the data
+// below is sent only once the task has seen its timeout, however late a
+// loaded machine lets it run.
+bool wait_for_flag(const std::atomic<bool>& flag) {
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (!flag.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  return flag.load();
+}
+
 TEST_P(TcpTest, ReadDeadlineLosesNothing) {
   TcpListener l = listen();
   auto [c, s] = pair(l);
-  auto h = rt().spawn_fiber([&s] {
+  std::atomic<bool> timed_out{false};
+  auto h = rt().spawn_fiber([&s, &timed_out] {
     char buf[4];
     auto r = s.read(buf, sizeof buf, WaitOptions::after(30ms));
     if (r.error() != Errc::kTimedOut) return false;
+    timed_out = true;
     auto t = s.read_exact(buf, 4, WaitOptions::after(5s));  // sent after the timeout
     return t.ok() && std::memcmp(buf, "late", 4) == 0;
   });
-  std::this_thread::sleep_for(60ms);
+  EXPECT_TRUE(wait_for_flag(timed_out)) << "the first read did not time out";
   ASSERT_TRUE(c.write_all("late", 4).ok());
   EXPECT_TRUE(h.join());
 }
@@ -248,19 +259,24 @@ TEST_P(TcpTest, CoroutineReadDeadlineAndStopToken) {
   TcpListener l = listen();
   auto [c, s] = pair(l);
   std::stop_source stop;
-  auto h = rt().spawn([](TcpStream* s, std::stop_source* stop) -> Task<bool> {
+  std::atomic<bool> timed_out{false}, cancelled{false};
+  auto h = rt().spawn([](TcpStream* s, std::stop_source* stop, std::atomic<bool>* timed_out,
+                         std::atomic<bool>* cancelled) -> Task<bool> {
     char buf[4];
     auto t = co_await s->async_read(buf, sizeof buf, WaitOptions::after(20ms));
     if (t.error() != Errc::kTimedOut) co_return false;
+    *timed_out = true;
     std::stop_token tok = stop->get_token();
     auto x = co_await s->async_read(buf, sizeof buf, WaitOptions::cancel_on(tok));
     if (x.error() != Errc::kCancelled) co_return false;
+    *cancelled = true;
     auto y = co_await s->async_read_exact(buf, 4);
     co_return y.ok() && std::memcmp(buf, "data", 4) == 0;
-  }(&s, &stop));
-  std::this_thread::sleep_for(60ms);
+  }(&s, &stop, &timed_out, &cancelled));
+  EXPECT_TRUE(wait_for_flag(timed_out)) << "the first read did not time out";
+  std::this_thread::sleep_for(20ms);  // most often the second read is waiting by now; either way it is cancelled
   stop.request_stop();
-  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(wait_for_flag(cancelled)) << "the second read was not cancelled";
   ASSERT_TRUE(c.write_all("data", 4).ok());
   EXPECT_TRUE(h.join());
 }
