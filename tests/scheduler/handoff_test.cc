@@ -34,7 +34,10 @@ struct Pipe {
 
 // A fiber on worker 0 spawns children (they queue on worker 0, the last in
 // its LIFO slot) and then blocks its worker in read(). Returns how many
-// children ran within `wait` while it was blocked.
+// children ran within `wait` while it was blocked. Blockers are not
+// preemptible: on a loaded machine (TSan, CI) a blocker's spawn loop could
+// outlast its time slice, and its worker would run the children itself
+// before the read, which is not what these tests are about.
 int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
   Pipe p;
   auto ran_ptr = std::make_shared<std::atomic<int>>(0);  // children may outlive this frame
@@ -47,7 +50,7 @@ int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
         char c;
         return ::read(p.fd[0], &c, 1);  // a blocking call weft does not know about
       },
-      SpawnOptions{.name = "blocker", .worker = 0});
+      SpawnOptions{.name = "blocker", .preemptible = false, .worker = 0});
   while (!blocked.load()) std::this_thread::yield();
   const auto until = std::chrono::steady_clock::now() + wait;
   while (ran.load() < kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
@@ -73,7 +76,7 @@ class EveryWorkerBlocked {
             char c;
             return ::read(fd, &c, 1);
           },
-          SpawnOptions{.name = "blocker", .worker = static_cast<uint32_t>(w)}));
+          SpawnOptions{.name = "blocker", .preemptible = false, .worker = static_cast<uint32_t>(w)}));
     }
     while (blocked.load() < static_cast<int>(pipes_.size())) std::this_thread::sleep_for(1ms);
   }
