@@ -102,16 +102,19 @@ void Scheduler::set_active_spares(uint32_t n) {
 }
 
 bool Scheduler::start_spare(Worker& spare) {
+  // Counted before the thread starts, whose start orders it before anything
+  // the spare does: whoever sees a task the spare ran sees the count too.
+  spares_started_.fetch_add(1, std::memory_order_relaxed);
   // Failing to start one (no memory, no threads left) leaves the runtime as
   // it would be without spares: said once, not fatal.
   try {
     spare.start(make_driver(spare.index()));
   } catch (const std::exception& e) {
+    spares_started_.fetch_sub(1, std::memory_order_relaxed);
     static std::once_flag once;
     std::call_once(once, [&] { std::fprintf(stderr, "weft: cannot start a spare worker: %s\n", e.what()); });
     return false;
   }
-  spares_started_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
