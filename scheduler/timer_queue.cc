@@ -147,10 +147,8 @@ void TimerQueue::compact() {
     }
   }
   heap_.resize(kPad + kept);
-  // Floyd's heapify: sift down every parent, the last one first.
-  for (std::size_t k = kept / kArity + 1; k-- > 0;) {
-    if (k < kept) sift_down(k, at(k));
-  }
+  // Floyd's heapify: sift down every parent, from the last one, (kept-2)/4.
+  for (std::size_t k = kept > 1 ? (kept - 2) / kArity + 1 : 0; k-- > 0;) sift_down(k, at(k));
 }
 
 }  // namespace weft::sched

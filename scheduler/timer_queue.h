@@ -95,9 +95,11 @@ class TimerQueue {
   void compact();
   static void release(Entry* e);
 
-  // Huge pages once it is large (2 MiB-aligned, so the child groups are
-  // line-aligned): 100,000 sleepers are 1.6 MB of slots, first touched as
-  // the heap grows. Empty, or kPad unused slots and then the heap.
+  // Huge pages once it is large: 100,000 sleepers are 1.6 MB of slots,
+  // first touched as the heap grows. Those buffers are 2 MiB-aligned, so the
+  // child groups are line-aligned; a small heap (from operator new, 16-byte
+  // aligned) may straddle lines but sits in the cache anyway. Empty, or kPad
+  // unused slots and then the heap.
   std::vector<Slot, core::HugePageAllocator<Slot>> heap_;
   // Entries cancelled while still in the heap (written by any thread; may
   // dip below zero for a moment between a cancel and the heap's discard).
