@@ -55,7 +55,8 @@ void BM_ContextSwitchRoundTrip(benchmark::State& state) {
 }
 BENCHMARK(BM_ContextSwitchRoundTrip);
 
-// yield_now() in a fiber: fiber -> worker -> run queue -> fiber.
+// yield_now() in a fiber alone on its worker: nothing else is ready, so it
+// goes on in place (scheduler/yield.h).
 void BM_FiberYieldRoundTrip(benchmark::State& state) {
   Runtime rt{one_worker()};
   rt.block_on([&] {
@@ -63,6 +64,22 @@ void BM_FiberYieldRoundTrip(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_FiberYieldRoundTrip)->UseRealTime();
+
+// Two fibers taking turns, per round (each yields once): fiber -> worker ->
+// run queue -> the other fiber and back, four context switches.
+void BM_FiberYieldToAnother(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on([&] {
+    std::atomic<bool> done{false};
+    auto other = spawn_fiber([&] {
+      while (!done.load(std::memory_order_relaxed)) yield_now();
+    });
+    for (auto _ : state) yield_now();
+    done = true;
+    other.join();
+  });
+}
+BENCHMARK(BM_FiberYieldToAnother)->UseRealTime();
 
 Task<void> coroutine_yields(benchmark::State* state) {
   for (auto _ : *state) co_await yield_now();
@@ -73,6 +90,25 @@ void BM_CoroutineYieldRoundTrip(benchmark::State& state) {
   rt.block_on(coroutine_yields(&state));
 }
 BENCHMARK(BM_CoroutineYieldRoundTrip)->UseRealTime();
+
+Task<void> coroutine_yields_until(std::atomic<bool>* done) {
+  while (!done->load(std::memory_order_relaxed)) co_await yield_now();
+}
+
+Task<void> coroutine_yields_beside_another(benchmark::State* state) {
+  std::atomic<bool> done{false};
+  auto other = spawn(coroutine_yields_until(&done));
+  for (auto _ : *state) co_await yield_now();
+  done = true;
+  co_await other;
+}
+
+// Two coroutines taking turns, per round (each yields once).
+void BM_CoroutineYieldToAnother(benchmark::State& state) {
+  Runtime rt{one_worker()};
+  rt.block_on(coroutine_yields_beside_another(&state));
+}
+BENCHMARK(BM_CoroutineYieldToAnother)->UseRealTime();
 
 Task<int> trivial() { co_return 1; }
 

@@ -7,6 +7,7 @@
 
 #include "runtime/core/fiber.h"
 #include "runtime/core/thread_state.h"
+#include "scheduler/yield.h"
 
 namespace weft {
 
@@ -17,7 +18,11 @@ YieldAwaiter yield_now() {
     return YieldAwaiter(true);
   }
   if (self->kind() == core::TaskKind::kFiber) {
-    core::suspend_current_fiber(core::SuspendReason::kYield);
+    if (sched::yield_in_place(self)) {
+      core::unwind_if_cancelled();
+    } else {
+      core::suspend_current_fiber(core::SuspendReason::kYield);
+    }
     return YieldAwaiter(true);
   }
   return YieldAwaiter(false);
@@ -30,12 +35,14 @@ YieldAwaiter::~YieldAwaiter() {
     std::fputs("weft: yield_now() in a coroutine does nothing unless co_awaited\n", stderr);
 }
 
-void YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
+bool YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
   core::TaskHeader* self = core::this_thread().task;
   if (self == nullptr) throw std::logic_error("weft: co_await yield_now() outside a weft task");
   done_ = true;
+  if (sched::yield_in_place(self)) return false;  // nothing else to run: go on
   self->resume_point = h;
   self->suspend_reason = core::SuspendReason::kYield;
+  return true;
 }
 
 namespace this_task {

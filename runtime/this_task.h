@@ -8,7 +8,8 @@
 
 namespace weft {
 
-// Lets other runnable tasks run first.
+// Lets other runnable tasks run first. With none ready on its worker the
+// task goes on at once, without a switch (as sched_yield() does).
 //   - In a fiber: yields right away (the result need not be awaited).
 //   - In a coroutine: `co_await weft::yield_now();` (forgetting the co_await
 //     is reported on stderr).
@@ -20,7 +21,7 @@ class YieldAwaiter {
   YieldAwaiter(const YieldAwaiter&) = delete;
   ~YieldAwaiter();
   bool await_ready() const noexcept { return done_; }
-  void await_suspend(std::coroutine_handle<> h);
+  bool await_suspend(std::coroutine_handle<> h);
   void await_resume() noexcept {}
 
  private:

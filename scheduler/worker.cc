@@ -432,6 +432,29 @@ void Worker::push_remote(TaskHeader* task) {
   }
 }
 
+// yield.h. The same steps as after_suspend(kYield), requeue(), next_task()
+// and run_task() with nothing else ready, without leaving the task.
+bool Worker::yield_in_place(TaskHeader* task) {
+  if (!may_yield_in_place(task)) return false;
+  ++tick_;
+  scheduler_.emit(EventKind::kYield, task, index_);
+  task->budget = core::TaskHeader::kBudget;
+  if (task->preempt_requested.load(std::memory_order_relaxed))
+    task->preempt_requested.store(false, std::memory_order_relaxed);
+  scheduler_.emit(EventKind::kRun, task, index_);
+  // Relaxed, odd to odd: the monitor sees a new run (monitor.h).
+  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
+  return true;
+}
+
+bool Worker::may_yield_in_place(const TaskHeader* task) {
+  if ((tick_ + 1) % kGlobalQueueInterval == 0) return false;  // timers and I/O are due
+  if (has_local_work() || !scheduler_.inject().is_empty()) return false;
+  if (task->pinned || scheduler_.config().force_migration) return false;
+  if (role_ == WorkerRole::kSpare && !wanted()) return false;  // it gives its tasks away
+  return !scheduler_.is_shutdown();
+}
+
 bool Worker::has_local_work() {
   return lifo_ != nullptr || !local_.empty() || pinned_head_ != nullptr ||
          remote_nonempty_.load(std::memory_order_acquire);

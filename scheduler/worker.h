@@ -63,6 +63,9 @@ class Worker {
 
   // ---- owner thread only (a task running on this worker) ----
   TimerQueue& timers() { return timers_; }
+  // `task`, running here, yields: true if it may go on running instead,
+  // nothing else being ready (yield.h).
+  bool yield_in_place(core::TaskHeader* task);
   Driver& driver() { return *driver_; }
 
   // ---- the monitor (monitor.h) ----
@@ -122,6 +125,7 @@ class Worker {
   bool begin_search();
   void end_search();
   bool has_local_work();
+  bool may_yield_in_place(const core::TaskHeader* task);
   bool work_anywhere();
 
   Scheduler& scheduler_;

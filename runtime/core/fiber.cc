@@ -27,7 +27,11 @@ void switch_to_worker(SuspendReason reason) {
 
 void suspend_current_fiber(SuspendReason reason) {
   switch_to_worker(reason);
-  auto* self = static_cast<FiberBase*>(this_thread().task);
+  unwind_if_cancelled();
+}
+
+void unwind_if_cancelled() {
+  TaskHeader* self = this_thread().task;
   // Resumed by shutdown(kCancel): unwind the fiber's stack, unless it is
   // already unwinding (a destructor that waits must not throw).
   if (self->cancel_requested.load(std::memory_order_relaxed) && std::uncaught_exceptions() == 0)

@@ -87,6 +87,9 @@ class FiberTask final : public FiberBase, public ResultSlot<R> {
 // `reason`. Returns when the fiber is resumed (possibly on another thread).
 // Throws TaskCancelled if the task was cancelled meanwhile.
 void suspend_current_fiber(SuspendReason reason);
+// The check suspend_current_fiber() makes on resuming, for a fiber that went
+// on running without a switch (a yield in place, scheduler/yield.h).
+void unwind_if_cancelled();
 // The same, never throwing: for waits that must first take themselves off a
 // wait list (or keep what was handed to them) before honouring a cancel.
 void switch_to_worker(SuspendReason reason);

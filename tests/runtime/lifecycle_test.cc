@@ -111,6 +111,60 @@ TEST_P(Lifecycle, YieldLetsOthersRunOnOneWorker) {
   EXPECT_TRUE(other_ran.load());
 }
 
+// A yield with nothing else ready goes on in place (scheduler/yield.h). It
+// must still let the worker fire timers, see tasks spawned from other
+// threads, and honour a cancel, as a yield through the queue does.
+TEST_P(Lifecycle, LoneYieldersStillLetTimersFire) {
+  std::atomic<int> woke{0};
+  auto sleeper = [](std::atomic<int>* woke) -> Task<void> {
+    co_await sleep_for(std::chrono::milliseconds(2));
+    (*woke)++;
+  };
+  auto fiber = rt().spawn_fiber([&] {
+    auto s = spawn(sleeper(&woke));
+    while (woke.load() == 0) yield_now();
+    s.join();
+  });
+  fiber.join();
+  auto coroutine = rt().spawn([](std::atomic<int>* woke, auto sleeper) -> Task<void> {
+    auto s = spawn(sleeper(woke));
+    while (woke->load() == 1) co_await yield_now();
+    co_await s;
+  }(&woke, sleeper));
+  coroutine.join();
+  EXPECT_EQ(woke.load(), 2);
+}
+
+TEST_P(Lifecycle, LoneYielderSeesTasksSpawnedByAThread) {
+  std::atomic<bool> started{false};
+  std::atomic<bool> other_ran{false};
+  auto yielder = rt().spawn_fiber([&] {
+    started = true;
+    while (!other_ran.load()) yield_now();
+  });
+  while (!started.load()) std::this_thread::yield();
+  rt().spawn_fiber([&] { other_ran = true; }).detach();  // through the inject queue
+  yielder.join();
+  EXPECT_TRUE(other_ran.load());
+}
+
+TEST_P(Lifecycle, CancelledLoneYieldersUnwind) {
+  std::atomic<int> yielding{0};
+  auto f = rt().spawn_fiber([&] {
+    yielding++;
+    for (;;) yield_now();
+  });
+  auto c = rt().spawn([](std::atomic<int>* yielding) -> Task<void> {
+    (*yielding)++;
+    for (;;) co_await sleep_for(std::chrono::hours(1));
+  }(&yielding));
+  while (yielding.load() < 2) std::this_thread::yield();
+  f.cancel();
+  c.cancel();
+  EXPECT_THROW(f.join(), TaskCancelled);
+  EXPECT_THROW(c.join(), TaskCancelled);
+}
+
 TEST_P(Lifecycle, IdsAreUniqueAndNamesKept) {
   auto a = rt().spawn_fiber([] { return std::string(this_task::name()); }, SpawnOptions{.name = "alpha"});
   auto b = rt().spawn([]() -> Task<std::string> { co_return std::string(this_task::name()); }(),
