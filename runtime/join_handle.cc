@@ -27,7 +27,6 @@ void wait_for_join(TaskHeader* task) {
     return;
   }
   self->wait_reason = core::WaitReason::kJoin;
-  sched::run_joined_next(task);
   try {
     core::suspend_current_fiber(core::SuspendReason::kPark);
   } catch (...) {
@@ -74,7 +73,6 @@ bool suspend_for_join(TaskHeader* task, core::JoinWaiter* waiter, std::coroutine
   self->resume_point = resume_at;
   self->wait_reason = core::WaitReason::kJoin;
   self->suspend_reason = core::SuspendReason::kPark;
-  sched::run_joined_next(task);
   return true;
 }
 

@@ -189,7 +189,6 @@ uint32_t Monitor::hand_off(Seen& seen, Clock::time_point now) {
   if (now - seen.handed_off < 10 * handoff_) return 0;
   seen.handed_off = now;  // step 4
   seen.wake_pending = true;
-  scheduler_.inject().reserve_for_handoff();  // the handler must not allocate
   return kHandOff;
 }
 

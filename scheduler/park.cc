@@ -52,10 +52,6 @@ TimerQueue::Timer arm_timer(Deadline deadline, core::Waker waker) {
   return w->timers().add(to_ns(deadline), std::move(waker));
 }
 
-void run_joined_next(core::TaskHeader* joined) {
-  if (auto* w = static_cast<Worker*>(core::this_thread().worker)) w->run_joined_next(joined);
-}
-
 WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options,
                        OnTaskCancel on_task_cancel) {
   core::TaskHeader* self = core::this_thread().task;

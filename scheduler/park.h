@@ -82,10 +82,4 @@ class CoroutineWait {
 // Step 4: ends the current wait of the calling task or thread without a wake.
 void spend_wait(const core::Waker& waker);
 
-// Called by a task on a worker just before it parks until `joined` finishes:
-// a fiber that has not started yet then runs next on this worker instead of
-// waiting in a queue (core/fiber.h, "who starts a fiber"). Does nothing off
-// a worker, or for a task that may not be claimed.
-void run_joined_next(core::TaskHeader* joined);
-
 }  // namespace weft::sched

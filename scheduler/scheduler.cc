@@ -302,7 +302,6 @@ void Scheduler::cancel_remaining() {
     for (auto& w : workers_) w->drain_for_shutdown(left);
     TaskHeader* batch[64];
     while (std::size_t n = inject_.pop_batch(batch, std::size(batch))) left.insert(left.end(), batch, batch + n);
-    std::erase_if(left, [](TaskHeader* t) { return !Worker::admit(t); });  // before the registry: core/fiber.h, step 4
     for (TaskHeader* t : left) {
       if (t->registered) registry_.remove(t);
     }

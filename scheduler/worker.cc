@@ -114,10 +114,6 @@ TaskHeader* Worker::next_task() {
     // Fairness only: one task, so a busy local queue is not disturbed.
     if (TaskHeader* t = take_from_inject(/*max=*/1)) return t;
   }
-  if (claimed_ != nullptr) {
-    running_claimed_ = true;
-    return std::exchange(claimed_, nullptr);
-  }
   if (TaskHeader* t = take_lifo()) return t;
   // Alternate between the stealable queue and the pinned one, so neither
   // can starve the other.
@@ -212,7 +208,6 @@ void Worker::end_search() {
 
 void Worker::run_task(TaskHeader* task) {
   if (searching_) end_search();
-  if (!std::exchange(running_claimed_, false) && !admit(task)) return;
   if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
   task->last_worker = static_cast<uint16_t>(index_);
   task->budget = core::TaskHeader::kBudget;
@@ -225,30 +220,6 @@ void Worker::run_task(TaskHeader* task) {
   resume(task);
   run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   after_suspend(task);
-}
-
-// Core/fiber.h, steps 1 and 3: false for the stale entry of a fiber that
-// its joiner ran, whose reference is then dropped.
-bool Worker::admit(TaskHeader* task) {
-  if (task->kind() != core::TaskKind::kFiber) return true;
-  if (static_cast<core::FiberBase*>(task)->admit_queue_entry()) return true;
-  task->unref();
-  return false;
-}
-
-void Worker::run_joined_next(TaskHeader* joined) {
-  if (!may_claim(joined)) return;
-  joined->ref();  // for the entry that goes stale (step 2)
-  if (static_cast<core::FiberBase*>(joined)->transition_to_claimed()) {
-    claimed_ = joined;
-  } else {
-    joined->unref();  // not the last: the joiner's handle holds one
-  }
-}
-
-bool Worker::may_claim(const TaskHeader* joined) const {
-  return claimed_ == nullptr && joined->kind() == core::TaskKind::kFiber && joined->executor == &scheduler_ &&
-         !joined->pinned && role_ == WorkerRole::kRegular && !scheduler_.config().force_migration;
 }
 
 void Worker::resume(TaskHeader* task) {
@@ -361,9 +332,6 @@ void Worker::finish(TaskHeader* task) {
 }
 
 void Worker::drain_for_shutdown(std::vector<TaskHeader*>& out) {
-  // A claimed fiber that had not run yet: an entry like any other here
-  // (the caller's admit check drops one of its two).
-  if (claimed_) out.push_back(std::exchange(claimed_, nullptr));
   if (lifo_) out.push_back(std::exchange(lifo_, nullptr));
   while (TaskHeader* t = local_.pop()) out.push_back(t);
   while (TaskHeader* t = take_pinned()) out.push_back(t);
@@ -395,7 +363,7 @@ void Worker::hand_off_from_signal() {
   if (!scheduler_.stealing_enabled()) {
     // Nobody steals from this ring (its pops skip the CAS), so it is ours to
     // empty: the interrupted task is not in a queue operation.
-    move_local_to_inject(MoveFrom::kSignalHandler);
+    move_local_to_inject(/*stealers_possible=*/false);
     return;
   }
   if (lifo_ == nullptr || local_.len() >= RunQueue::kCapacity) return;  // full: no overflow here
@@ -488,7 +456,7 @@ bool Worker::may_yield_in_place(const TaskHeader* task) {
 }
 
 bool Worker::has_local_work() {
-  return lifo_ != nullptr || claimed_ != nullptr || !local_.empty() || pinned_head_ != nullptr ||
+  return lifo_ != nullptr || !local_.empty() || pinned_head_ != nullptr ||
          remote_nonempty_.load(std::memory_order_acquire);
 }
 
@@ -603,27 +571,26 @@ void Worker::rest_as_spare() {
 }
 
 void Worker::give_away_local_work() {
-  if (move_local_to_inject(MoveFrom::kRestingSpare) > 0) scheduler_.notify_parked();
+  if (move_local_to_inject(/*stealers_possible=*/true) > 0) scheduler_.notify_parked();
 }
 
-// One batch, one inject-queue push. From the kHandOff handler it must not
-// allocate or wake anyone (the monitor wakes a worker at its next sample):
-// what does not fit in the inject queue's reserved room goes back.
-std::size_t Worker::move_local_to_inject(MoveFrom from) {
-  TaskHeader* batch[RunQueue::kCapacity + 1];
-  std::size_t n = 0;
-  if (lifo_ != nullptr) batch[n++] = std::exchange(lifo_, nullptr);
-  while (TaskHeader* t = local_.pop(/*stealers_possible=*/from == MoveFrom::kRestingSpare)) batch[n++] = t;
-  if (n == 0) return 0;
-  InjectQueue& inject = scheduler_.inject();
-  if (from == MoveFrom::kRestingSpare) {
-    inject.push_single(batch, n);
-    return n;
+// One batch, one inject-queue push: safe in the kHandOff handler, which must
+// not wake anyone (the monitor does that at its next sample).
+std::size_t Worker::move_local_to_inject(bool stealers_possible) {
+  TaskHeader* first = std::exchange(lifo_, nullptr);
+  TaskHeader* last = first;
+  std::size_t n = first != nullptr ? 1 : 0;
+  while (TaskHeader* t = local_.pop(stealers_possible)) {
+    if (last != nullptr) {  // push_batch ends the list at `last`
+      last->queue_next = t;
+    } else {
+      first = t;
+    }
+    last = t;
+    ++n;
   }
-  std::size_t moved = inject.push_handoff(batch, n);
-  // The ring was just emptied, so what is left fits back without overflow.
-  for (std::size_t i = moved; i < n; ++i) local_.push(batch[i], inject);
-  return moved;
+  if (first != nullptr) scheduler_.inject().push_batch(first, last, n);
+  return n;
 }
 
 }  // namespace weft::sched

@@ -66,10 +66,6 @@ class Worker {
   // `task`, running here, yields: true if it may go on running instead,
   // nothing else being ready (yield.h).
   bool yield_in_place(core::TaskHeader* task);
-  // The running task is about to park until `joined` finishes: if `joined`
-  // is a fiber of this runtime that has not started, claim it and run it
-  // here next (core/fiber.h, "who starts a fiber", step 2).
-  void run_joined_next(core::TaskHeader* joined);
   Driver& driver() { return *driver_; }
 
   // ---- the monitor (monitor.h) ----
@@ -87,11 +83,6 @@ class Worker {
   // is itself queueing (in_queue_op_).
   void hand_off_from_signal();
 
-  // Any thread holding a queue entry it is about to run or cancel: false for
-  // the stale entry of a fiber its joiner ran (core/fiber.h, step 3), which
-  // is then dropped, with its reference.
-  static bool admit(core::TaskHeader* task);
-
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void drop_timers() { timers_.clear(); }
@@ -107,16 +98,12 @@ class Worker {
   void rest_as_spare();
   void give_away_local_work();
   // The LIFO slot, then the ring, onto the inject queue; returns how many.
-  // kRestingSpare: others may steal from the ring meanwhile. kSignalHandler:
-  // stealing is off, and nothing may be allocated.
-  enum class MoveFrom : uint8_t { kRestingSpare, kSignalHandler };
-  std::size_t move_local_to_inject(MoveFrom from);
+  std::size_t move_local_to_inject(bool stealers_possible);
   void enter_thread();
   core::TaskHeader* next_task();
   core::TaskHeader* steal_work();
   core::TaskHeader* steal_from_others();
   void run_task(core::TaskHeader* task);
-  bool may_claim(const core::TaskHeader* joined) const;
   void resume(core::TaskHeader* task);
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
@@ -155,11 +142,6 @@ class Worker {
   RunQueue::Local local_{queue_};
   core::TaskHeader* lifo_ = nullptr;
   uint32_t lifo_polls_ = 0;
-  // A fiber claimed by the task that just parked to join it: it runs next,
-  // without a queue entry (core/fiber.h, step 2), and without the check
-  // for stale entries (admit()) that every queued task goes through.
-  core::TaskHeader* claimed_ = nullptr;
-  bool running_claimed_ = false;
   // Pushes onto a non-empty ring since the last wake-up check (idle.h, step 4).
   static constexpr uint32_t kNotifyEvery = 16;
   uint32_t pushes_unchecked_ = 0;

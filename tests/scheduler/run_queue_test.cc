@@ -75,7 +75,7 @@ TEST(RunQueue, OverflowLeavesTaskHeadersUntouched) {
   for (auto& t : tasks) EXPECT_EQ(t.queue_next, marker);
 }
 
-TEST(InjectQueue, SinglesAndOverflowEachStayInOrderAndNeitherStarves) {
+TEST(InjectQueue, ChainsAndArraysEachStayInOrderAndNeitherStarves) {
   InjectQueue inject;
   std::vector<Fake> tasks(1200);
   std::vector<TaskHeader*> array_part;
@@ -85,49 +85,26 @@ TEST(InjectQueue, SinglesAndOverflowEachStayInOrderAndNeitherStarves) {
   EXPECT_EQ(inject.len(), 1200u);
   std::vector<TaskHeader*> got;
   TaskHeader* out[7];
-  bool single_seen_early = false;
+  bool chain_seen_early = false;
   while (std::size_t n = inject.pop_batch(out, std::size(out))) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (got.size() < 50 && out[i] >= &tasks[1000]) single_seen_early = true;
+      if (got.size() < 50 && out[i] >= &tasks[1000]) chain_seen_early = true;
       got.push_back(out[i]);
     }
   }
   ASSERT_EQ(got.size(), 1200u);
-  EXPECT_TRUE(single_seen_early);  // single pushes are not stuck behind 1000 overflowed tasks
-  std::size_t next_array = 0, next_single = 1000;
+  EXPECT_TRUE(chain_seen_early);  // single pushes are not stuck behind 1000 overflowed tasks
+  std::size_t next_array = 0, next_chain = 1000;
   for (TaskHeader* t : got) {
     if (t < &tasks[1000]) {
       EXPECT_EQ(t, &tasks[next_array++]);
     } else {
-      EXPECT_EQ(t, &tasks[next_single++]);
+      EXPECT_EQ(t, &tasks[next_chain++]);
     }
   }
   EXPECT_TRUE(inject.is_empty());
   inject.push_array(array_part.data(), 3);  // segments are reused after emptying
   EXPECT_EQ(inject.pop_batch(out, std::size(out)), 3u);
-}
-
-TEST(InjectQueue, HandoffTakesOnlyReservedRoomAndHoldsATaskTwice) {
-  InjectQueue inject;
-  std::vector<Fake> tasks(300);
-  std::vector<TaskHeader*> ptrs;
-  for (auto& t : tasks) ptrs.push_back(&t);
-  ptrs.push_back(&tasks[0]);  // a task may have two entries (core/fiber.h)
-  // A new queue has no spare segment: no room without allocating.
-  EXPECT_EQ(inject.push_handoff(ptrs.data(), ptrs.size()), 0u);
-  inject.reserve_for_handoff();
-  EXPECT_EQ(inject.push_handoff(ptrs.data(), 257), 257u);  // a full ring and its LIFO slot
-  inject.push(&tasks[1]);
-  EXPECT_EQ(inject.len(), 258u);
-  std::vector<TaskHeader*> got(300);
-  EXPECT_EQ(inject.pop_batch(got.data(), got.size()), 258u);
-  for (std::size_t i = 0; i < 257; ++i) EXPECT_EQ(got[i], ptrs[i]);
-  EXPECT_EQ(got[257], &tasks[1]);  // the same lane, FIFO
-  inject.push(&tasks[0]);
-  inject.push(&tasks[0]);
-  EXPECT_EQ(inject.pop_batch(got.data(), got.size()), 2u);
-  EXPECT_EQ(got[0], &tasks[0]);
-  EXPECT_EQ(got[1], &tasks[0]);
 }
 
 TEST(RunQueue, StealTakesHalf) {
