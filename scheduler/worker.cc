@@ -209,17 +209,27 @@ void Worker::end_search() {
 void Worker::run_task(TaskHeader* task) {
   if (searching_) end_search();
   if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
+  begin_run(task);
+  advance_run_seq(1);
+  resume(task);
+  advance_run_seq(1);
+  after_suspend(task);
+}
+
+// What every run starts with, from a queue or in place of a yield.
+void Worker::begin_run(TaskHeader* task) {
   task->last_worker = static_cast<uint16_t>(index_);
   task->budget = core::TaskHeader::kBudget;
   // Whatever made it stop last time honoured any preempt request.
   if (task->preempt_requested.load(std::memory_order_relaxed))
     task->preempt_requested.store(false, std::memory_order_relaxed);
   scheduler_.emit(EventKind::kRun, task, index_);
-  // Relaxed: the monitor only compares values over milliseconds (monitor.h).
-  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  resume(task);
-  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  after_suspend(task);
+}
+
+// Odd while a task runs. Relaxed: the monitor only compares values over
+// milliseconds (monitor.h).
+void Worker::advance_run_seq(uint64_t by) {
+  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
 void Worker::resume(TaskHeader* task) {
@@ -438,12 +448,8 @@ bool Worker::yield_in_place(TaskHeader* task) {
   if (!may_yield_in_place(task)) return false;
   ++tick_;
   scheduler_.emit(EventKind::kYield, task, index_);
-  task->budget = core::TaskHeader::kBudget;
-  if (task->preempt_requested.load(std::memory_order_relaxed))
-    task->preempt_requested.store(false, std::memory_order_relaxed);
-  scheduler_.emit(EventKind::kRun, task, index_);
-  // Relaxed, odd to odd: the monitor sees a new run (monitor.h).
-  run_seq_.store(run_seq_.load(std::memory_order_relaxed) + 2, std::memory_order_relaxed);
+  begin_run(task);
+  advance_run_seq(2);  // odd to odd: the monitor sees a new run
   return true;
 }
 

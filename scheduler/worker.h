@@ -104,6 +104,8 @@ class Worker {
   core::TaskHeader* steal_work();
   core::TaskHeader* steal_from_others();
   void run_task(core::TaskHeader* task);
+  void begin_run(core::TaskHeader* task);
+  void advance_run_seq(uint64_t by);
   void resume(core::TaskHeader* task);
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
