@@ -45,69 +45,99 @@ uint64_t spin_for(Clock::duration d) {
   return x;
 }
 
-// A 1 ms periodic sleeper: how late its worst wake-up was.
-Clock::duration worst_lateness(int ticks) {
-  Clock::duration worst{};
-  for (int i = 0; i < ticks; ++i) {
-    auto before = Clock::now();
-    weft::sleep_for(1ms);
-    worst = std::max(worst, Clock::now() - before - 1ms);
+// Spins until `stop` is set or `cap` has passed; says which.
+bool spin_until_told(const std::atomic<bool>& stop, Clock::duration cap) {
+  uint64_t x = 88172645463325252ull;
+  const auto until = Clock::now() + cap;
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (Clock::now() >= until) return false;
+    x = crunch(x, 20000);
   }
-  return worst;
+  return true;
 }
 
 struct HogRun {
-  Clock::duration worst;
+  Clock::duration worst;      // the ticker's latest wake-up, for the message only
+  int ticks_while_hogging;    // ticks that ended while the hog still spun
+  bool hog_was_told_to_stop;  // false: the hog ran out its cap instead
   uint64_t preemptions;
 };
 
-// A hog and a ticker on worker 0 of a runtime with `workers` workers.
+constexpr int kTicks = 20;
+
+// A hog and a 1 ms ticker, both pinned to worker 0 of a runtime with
+// `workers` workers. The hog spins until the ticker has done all its ticks
+// (or `hog_cap` passes), so the measure is a count of events, not a
+// wall-clock bound: on a loaded machine the monitor thread may be starved
+// for longer than any fixed bound, but every tick that ends while the hog is
+// still spinning can only have run because the hog was preempted.
 // With `idle_first`, the runtime idles that long before: every worker parks
 // and the monitor sleeps (monitor.h, step 6) until the hog's worker wakes.
-HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice, Clock::duration idle_first = {}) {
+HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice, Clock::duration hog_cap,
+                      Clock::duration idle_first = {}) {
   weft::Config c;
   c.workers = workers;
   c.time_slice = slice;
   weft::Runtime rt{c};
   std::this_thread::sleep_for(idle_first);
-  std::atomic<bool> ticking{false};
+  std::atomic<bool> ticking{false}, hogging{true}, ticks_done{false};
   auto hog = rt.spawn_fiber(
       [&] {
         while (!ticking.load()) weft::yield_now();
-        return spin_for(400ms);
+        bool told = spin_until_told(ticks_done, hog_cap);
+        hogging = false;
+        return told;
       },
       weft::SpawnOptions{.name = "hog", .worker = 0});
   auto ticker = rt.spawn_fiber(
       [&] {
         ticking = true;
-        return worst_lateness(100);
+        HogRun r{};
+        for (int i = 0; i < kTicks; ++i) {
+          auto before = Clock::now();
+          weft::sleep_for(1ms);
+          r.worst = std::max(r.worst, Clock::now() - before - 1ms);
+          if (hogging.load()) ++r.ticks_while_hogging;
+        }
+        ticks_done = true;
+        return r;
       },
       weft::SpawnOptions{.name = "ticker", .worker = 0});
-  HogRun r{ticker.join(), 0};
-  hog.join();
+  HogRun r = ticker.join();
+  r.hog_was_told_to_stop = hog.join();
   r.preemptions = rt.preemptions();
   return r;
+}
+
+std::string describe(const HogRun& r) {
+  return "ticks while hogging " + std::to_string(r.ticks_while_hogging) + " of " + std::to_string(kTicks) +
+         ", worst lateness " + std::to_string(std::chrono::duration<double, std::milli>(r.worst).count()) + " ms";
 }
 
 class Preempt : public weft::testing::RuntimeTest {};
 
 TEST_P(Preempt, SpinningFiberDoesNotDelayATimerTaskOnItsWorker) {
-  HogRun r = hog_and_ticker(workers(), 10ms);
-  EXPECT_LT(r.worst, 100ms) << "worst lateness " << std::chrono::duration<double, std::milli>(r.worst).count();
-  EXPECT_GT(r.preemptions, 0u);
+  HogRun r = hog_and_ticker(workers(), 10ms, 30s);
+  EXPECT_EQ(r.ticks_while_hogging, kTicks) << describe(r);
+  EXPECT_TRUE(r.hog_was_told_to_stop) << describe(r);
+  EXPECT_GE(r.preemptions, static_cast<uint64_t>(kTicks)) << describe(r);
 }
 
 TEST_P(Preempt, AHogAfterAnIdleSpellIsStillPreempted) {
-  HogRun r = hog_and_ticker(workers(), 10ms, 200ms);
-  EXPECT_LT(r.worst, 100ms) << "worst lateness " << std::chrono::duration<double, std::milli>(r.worst).count();
-  EXPECT_GT(r.preemptions, 0u);
+  HogRun r = hog_and_ticker(workers(), 10ms, 30s, 200ms);
+  EXPECT_EQ(r.ticks_while_hogging, kTicks) << describe(r);
+  EXPECT_TRUE(r.hog_was_told_to_stop) << describe(r);
+  EXPECT_GE(r.preemptions, static_cast<uint64_t>(kTicks)) << describe(r);
 }
 
 TEST_P(Preempt, WithPreemptionOffTheHogKeepsItsWorker) {
   // The documented behaviour without preemption: the ticker waits until the
-  // hog (400 ms) yields, so one wake-up is late by most of that.
-  HogRun r = hog_and_ticker(workers(), 0ms);
-  EXPECT_GT(r.worst, 200ms);
+  // hog runs out its 400 ms, so no tick ends while it spins and the first
+  // wake-up is late by most of that.
+  HogRun r = hog_and_ticker(workers(), 0ms, 400ms);
+  EXPECT_EQ(r.ticks_while_hogging, 0) << describe(r);
+  EXPECT_FALSE(r.hog_was_told_to_stop) << describe(r);
+  EXPECT_GT(r.worst, 200ms) << describe(r);
   EXPECT_EQ(r.preemptions, 0u);
 }
 
