@@ -143,7 +143,7 @@ class Worker {
   RunQueue queue_;
   RunQueue::Local local_{queue_};
   core::TaskHeader* lifo_ = nullptr;
-  uint32_t lifo_polls_ = 0;
+  uint32_t lifo_polls_ = 0;  // slot runs since the last demotion (kMaxLifoPolls)
   // Pushes onto a non-empty ring since the last wake-up check (idle.h, step 4).
   static constexpr uint32_t kNotifyEvery = 16;
   uint32_t pushes_unchecked_ = 0;

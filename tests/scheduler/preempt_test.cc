@@ -170,11 +170,16 @@ TEST_P(Preempt, ManyHogsAllFinishWithTheirOwnResults) {
   const std::size_t n = std::min<std::size_t>(2 * workers(), 8);
   uint64_t expected = crunch(7, 20000 * 40);
   std::vector<weft::JoinHandle<uint64_t>> hogs;
+  // Each hog spins for at least 60 ms and until some hog has been preempted
+  // (capped at 30 s): a handshake, because with 16 workers sharing two CPUs
+  // a fixed 60 ms could pass before the monitor's signal found a safe point.
   for (std::size_t i = 0; i < n; ++i)
-    hogs.push_back(rt().spawn_fiber([] {
+    hogs.push_back(rt().spawn_fiber([this] {
       uint64_t x = 7;
       for (int i = 0; i < 40; ++i) x = crunch(x, 20000);
-      uint64_t y = spin_for(60ms);  // long enough to be preempted
+      uint64_t y = spin_for(60ms);
+      const auto cap = Clock::now() + 30s;
+      while (rt().preemptions() == 0 && Clock::now() < cap) y = crunch(y, 20000);
       return x + (y & 0);
     }));
   for (auto& h : hogs) EXPECT_EQ(h.join(), expected);
