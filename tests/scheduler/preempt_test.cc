@@ -38,22 +38,21 @@ using Clock = std::chrono::steady_clock;
   return x;
 }
 
-uint64_t spin_for(Clock::duration d) {
-  uint64_t x = 88172645463325252ull;
-  const auto until = Clock::now() + d;
-  while (Clock::now() < until) x = crunch(x, 20000);
-  return x;
-}
-
-// Spins until `stop` is set or `cap` has passed; says which.
-bool spin_until_told(const std::atomic<bool>& stop, Clock::duration cap) {
+// Spins in application code until `done()` or until `cap` has passed; true
+// if `done()` came true.
+template <class Done>
+bool spin_until(Done done, Clock::duration cap) {
   uint64_t x = 88172645463325252ull;
   const auto until = Clock::now() + cap;
-  while (!stop.load(std::memory_order_relaxed)) {
+  while (!done()) {
     if (Clock::now() >= until) return false;
     x = crunch(x, 20000);
   }
   return true;
+}
+
+void spin_for(Clock::duration d) {
+  spin_until([] { return false; }, d);
 }
 
 struct HogRun {
@@ -84,7 +83,7 @@ HogRun hog_and_ticker(std::size_t workers, std::chrono::microseconds slice, Cloc
   auto hog = rt.spawn_fiber(
       [&] {
         while (!ticking.load()) weft::yield_now();
-        bool told = spin_until_told(ticks_done, hog_cap);
+        bool told = spin_until([&] { return ticks_done.load(std::memory_order_relaxed); }, hog_cap);
         hogging = false;
         return told;
       },
@@ -177,10 +176,9 @@ TEST_P(Preempt, ManyHogsAllFinishWithTheirOwnResults) {
     hogs.push_back(rt().spawn_fiber([this] {
       uint64_t x = 7;
       for (int i = 0; i < 40; ++i) x = crunch(x, 20000);
-      uint64_t y = spin_for(60ms);
-      const auto cap = Clock::now() + 30s;
-      while (rt().preemptions() == 0 && Clock::now() < cap) y = crunch(y, 20000);
-      return x + (y & 0);
+      spin_for(60ms);
+      spin_until([this] { return rt().preemptions() > 0; }, 30s);
+      return x;
     }));
   for (auto& h : hogs) EXPECT_EQ(h.join(), expected);
   EXPECT_GT(rt().preemptions(), 0u);
