@@ -12,13 +12,14 @@
 namespace weft {
 
 YieldAwaiter yield_now() {
-  core::TaskHeader* self = core::this_thread().task;
+  core::ThreadState& ts = core::this_thread();
+  core::TaskHeader* self = ts.task;
   if (self == nullptr) {
     std::this_thread::yield();
     return YieldAwaiter(true);
   }
   if (self->kind() == core::TaskKind::kFiber) {
-    if (sched::yield_in_place(self)) {
+    if (sched::yield_in_place(ts)) {
       core::unwind_if_cancelled();
     } else {
       core::suspend_current_fiber(core::SuspendReason::kYield);
@@ -36,10 +37,11 @@ YieldAwaiter::~YieldAwaiter() {
 }
 
 bool YieldAwaiter::await_suspend(std::coroutine_handle<> h) {
-  core::TaskHeader* self = core::this_thread().task;
+  core::ThreadState& ts = core::this_thread();
+  core::TaskHeader* self = ts.task;
   if (self == nullptr) throw std::logic_error("weft: co_await yield_now() outside a weft task");
   done_ = true;
-  if (sched::yield_in_place(self)) return false;  // nothing else to run: go on
+  if (sched::yield_in_place(ts)) return false;  // nothing else to run: go on
   self->resume_point = h;
   self->suspend_reason = core::SuspendReason::kYield;
   return true;

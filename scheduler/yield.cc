@@ -1,13 +1,12 @@
 #include "scheduler/yield.h"
 
-#include "runtime/core/thread_state.h"
 #include "scheduler/worker.h"
 
 namespace weft::sched {
 
-bool yield_in_place(core::TaskHeader* running) {
-  auto* w = static_cast<Worker*>(core::this_thread().worker);
-  return w != nullptr && w->yield_in_place(running);
+bool yield_in_place(core::ThreadState& ts) {
+  auto* w = static_cast<Worker*>(ts.worker);
+  return w != nullptr && w->yield_in_place(ts.task);
 }
 
 }  // namespace weft::sched

@@ -17,12 +17,14 @@
 //      resuming (the caller checks, core::unwind_if_cancelled()).
 #pragma once
 
-#include "runtime/core/task_header.h"
+#include "runtime/core/thread_state.h"
 
 namespace weft::sched {
 
-// `running` is the task running on this thread. True: it goes on running,
-// the yield is done. False: nothing happened; take the usual path.
-bool yield_in_place(core::TaskHeader* running);
+// `ts` is this thread's state, read by the caller with no switch since (one
+// call to the non-inlined accessor, as SpinLock::lock(ThreadState&)); its
+// task is the one yielding. True: it goes on running, the yield is done.
+// False: nothing happened; take the usual path.
+bool yield_in_place(core::ThreadState& ts);
 
 }  // namespace weft::sched
