@@ -3,6 +3,7 @@
 #include "runtime/core/fiber.h"
 #include "runtime/core/thread_parker.h"
 #include "runtime/core/waker.h"
+#include "scheduler/join_in_place.h"
 #include "scheduler/park.h"
 
 namespace weft::detail {
@@ -15,10 +16,12 @@ void throw_invalid_handle() {
 
 void wait_for_join(TaskHeader* task) {
   if (core::join_is_done(task)) return;
-  TaskHeader* self = core::this_thread().task;
+  core::ThreadState& ts = core::this_thread();
+  TaskHeader* self = ts.task;
   if (self == task) throw std::logic_error("weft: a task cannot join itself");
   if (self != nullptr && self->kind() == core::TaskKind::kCoroutine)
     throw std::logic_error("weft: JoinHandle::join() would block a worker thread; co_await the handle instead");
+  if (self != nullptr && sched::join_in_place(ts, task)) return;  // a fiber child nobody has started
   core::JoinWaiter waiter{core::Waker::for_current()};
   const uint32_t token = waiter.waker.token();
   if (!core::register_joiner(task, &waiter)) return;  // finished meanwhile

@@ -36,7 +36,10 @@ struct Config {
   SchedulingMode mode = SchedulingMode::kWorkStealing;
   // Pin worker i to the i-th CPU of the affinity mask.
   bool pin_workers = false;
-  // Default fiber stack (a spawn may ask for another size).
+  // Default fiber stack (a spawn may ask for another size): what a fiber's
+  // code may use. Each stack is mapped at twice this, committed lazily, so
+  // that a fiber joining a child nobody has started can run it in place with
+  // this much still free for it (scheduler/join_in_place.h).
   std::size_t stack_size = core::kDefaultStackSize;
   // Finished fibers' stacks kept mapped for reuse. Unmapping one costs a
   // TLB shoot-down on every worker's CPU; a cached one costs only the pages

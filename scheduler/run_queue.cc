@@ -31,7 +31,19 @@ bool RunQueue::Local::push_overflow(TaskHeader* task, uint32_t head, uint32_t ta
   if (!q_.head_.compare_exchange_strong(head, head + kHalf, std::memory_order_acq_rel, std::memory_order_relaxed))
     return false;
   batch[kHalf] = task;
-  overflow.push_array(batch, kHalf + 1);  // pointers only: the tasks stay untouched
+  // Entries a joiner left stale (join_in_place.h, step 5) are spent here
+  // rather than moved: only the worker loop drains the inject queue, and a
+  // fiber running children in place may keep it from its loop for long.
+  uint32_t kept = 0;
+  for (TaskHeader* t : batch) {
+    if (t->spend_stale_entry()) {
+      t->unref();
+    } else {
+      batch[kept++] = t;
+    }
+  }
+  bump_stale_spent(kHalf + 1 - kept);
+  if (kept > 0) overflow.push_array(batch, kept);
   return true;
 }
 

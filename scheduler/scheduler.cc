@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "runtime/core/detail/futex.h"
@@ -50,7 +51,7 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
       num_regular_(static_cast<uint32_t>(config_.workers)),
       monitor_gate_(static_cast<uint32_t>(config_.workers)),
       idle_(static_cast<uint32_t>(config_.workers)),
-      stacks_(config_.stack_size, config_.stack_cache),
+      stacks_(2 * config_.stack_size, config_.stack_cache),  // twice: Worker::acquire_stack
       registry_(config_.workers + config_.max_spare_workers + 1),
       live_(new LiveShard[config_.workers + config_.max_spare_workers + 1]) {
   core::install_stack_overflow_handler();
@@ -158,6 +159,10 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   const bool here_regular = here != nullptr && here->role() == WorkerRole::kRegular;
   task->home_worker = static_cast<uint16_t>(placed ? options.worker : here_regular ? here->index() : home_for_spawn());
   task->last_worker = task->home_worker;
+  if (task->kind() == core::TaskKind::kFiber) {
+    auto* fiber = static_cast<core::FiberBase*>(task);
+    if (fiber->requested_stack_size == 0) fiber->requested_stack_size = config_.stack_size;
+  }
   add_live(here, +1);
   task->transition_to_runnable_from_spawn();
   emit(EventKind::kSpawn, task, here ? here->index() : UINT32_MAX);
@@ -302,6 +307,13 @@ void Scheduler::cancel_remaining() {
     for (auto& w : workers_) w->drain_for_shutdown(left);
     TaskHeader* batch[64];
     while (std::size_t n = inject_.pop_batch(batch, std::size(batch))) left.insert(left.end(), batch, batch + n);
+    // First, entries that joiners left behind (join_in_place.h, step 5): the
+    // task itself may be blocked and in the registry, found there.
+    std::erase_if(left, [](TaskHeader* t) {
+      if (!t->spend_stale_entry()) return false;
+      t->unref();
+      return true;
+    });
     for (TaskHeader* t : left) {
       if (t->registered) registry_.remove(t);
     }
@@ -351,17 +363,20 @@ bool Scheduler::cancel_coroutine(TaskHeader* task) {
 }
 
 void Scheduler::cancel_fiber(TaskHeader* task) {
-  auto* fiber = static_cast<core::FiberBase*>(task);
   core::MachineContext here;
   // A fiber that catches TaskCancelled and blocks again is resumed again, a
-  // few times; after that it is left as it is.
+  // few times; after that it is left as it is. The task that stops may not
+  // be the one resumed: a child run in place that returns gives its stack
+  // back to its joiner (join_in_place.h), which is cancelled in turn.
   for (int attempt = 0; attempt < 8; ++attempt) {
+    task->cancel_requested.store(true, std::memory_order_relaxed);
     task->transition_to_running_for_cancel();
     core::ThreadState& ts = core::this_thread();
     ts = core::ThreadState{task, &here, this, nullptr};
-    core::switch_context(here, fiber->context());
-    core::this_thread().task = nullptr;
+    core::switch_context(here, static_cast<core::FiberBase*>(task)->context());
+    task = std::exchange(core::this_thread().task, nullptr);
     if (task->suspend_reason == core::SuspendReason::kExit) {
+      auto* fiber = static_cast<core::FiberBase*>(task);
       fiber->context().retire();
       stacks_.release(fiber->detach_stack());
       finish_task(task, nullptr);

@@ -59,6 +59,8 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
 
   // core::Executor: the one wake path ends here.
   void schedule(core::TaskHeader* task) override;
+  void count_stale_entry_reused() override { stale_reused_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t stale_entries_reused() const { return stale_reused_.load(std::memory_order_relaxed); }
   // schedule() for a caller that already knows its worker (null: not one).
   void schedule_from(Worker* here, core::TaskHeader* task);
 
@@ -158,6 +160,7 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   };
   std::unique_ptr<LiveShard[]> live_;
   std::atomic<bool> waiting_for_tasks_{false};
+  std::atomic<uint64_t> stale_reused_{0};  // by wakes (join_in_place.h, step 7)
   std::atomic<uint32_t> drained_{0};  // futex word for the shutdown waiter
   uint64_t take_id(Worker* here);
   void add_live(Worker* here, int64_t delta);

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
+#include <exception>
 #include <utility>
 
 #include "runtime/core/detail/sanitizers.h"
@@ -216,12 +218,18 @@ void Worker::end_search() {
 
 void Worker::run_task(TaskHeader* task) {
   if (searching_) end_search();
-  if (!task->transition_to_running()) return;  // cannot happen: queued tasks are Runnable
+  switch (task->transition_to_running()) {
+    case core::Dequeued::kRun: break;
+    case core::Dequeued::kStaleEntry:  // join_in_place.h, step 5
+      local_.count_stale_spent();
+      return task->unref();
+    case core::Dequeued::kNotRunnable: return;               // cannot happen: queued tasks are Runnable
+  }
   begin_run(task);
   advance_run_seq(1);
-  resume(task);
+  TaskHeader* stopped = resume(task);
   advance_run_seq(1);
-  after_suspend(task);
+  after_suspend(stopped);
 }
 
 // What every run starts with, from a queue or in place of a yield.
@@ -240,7 +248,10 @@ void Worker::advance_run_seq(uint64_t by) {
   run_seq_.store(run_seq_.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
-void Worker::resume(TaskHeader* task) {
+// Returns the task that handed the worker back its thread: not `task` when
+// a fiber ran a child in place and either of them stopped in the other's
+// code (join_in_place.h, steps 3-4).
+TaskHeader* Worker::resume(TaskHeader* task) {
   ts_->task = task;
   task->suspend_reason = core::SuspendReason::kNone;
   if (task->kind() == core::TaskKind::kCoroutine) {
@@ -248,13 +259,13 @@ void Worker::resume(TaskHeader* task) {
   } else {
     resume_fiber(static_cast<core::FiberBase*>(task));
   }
-  ts_->task = nullptr;
+  return std::exchange(ts_->task, nullptr);
 }
 
 void Worker::resume_fiber(core::FiberBase* fiber) {
   if (!fiber->started()) {
     try {
-      fiber->attach_stack(acquire_stack(fiber->requested_stack_size));
+      fiber->attach_stack(acquire_stack(*fiber));
     } catch (...) {
       *fiber->failure() = std::current_exception();  // e.g. ENOMEM: the joiner gets it
       fiber->suspend_reason = core::SuspendReason::kExit;
@@ -262,9 +273,11 @@ void Worker::resume_fiber(core::FiberBase* fiber) {
     }
   }
   core::switch_context(context_, fiber->context());
-  if (fiber->suspend_reason == core::SuspendReason::kExit) {
-    fiber->context().retire();
-    release_stack(fiber->detach_stack());
+  // Only a stack's owner leaves it for good (a child run in place returns).
+  auto* stopped = static_cast<core::FiberBase*>(ts_->task);
+  if (stopped->suspend_reason == core::SuspendReason::kExit) {
+    stopped->context().retire();
+    release_stack(stopped->detach_stack());
   }
 }
 
@@ -273,7 +286,7 @@ void Worker::after_suspend(TaskHeader* task) {
     case core::SuspendReason::kYield:
       scheduler_.emit(EventKind::kYield, task, index_);
       task->transition_to_runnable();
-      requeue(task, /*lifo=*/false);
+      if (!reuse_stale_entry(task)) requeue(task, /*lifo=*/false);
       break;
     case core::SuspendReason::kPark:
       scheduler_.emit(EventKind::kPark, task, index_);
@@ -285,7 +298,7 @@ void Worker::after_suspend(TaskHeader* task) {
         scheduler_.registry().add(task, index_);
       }
       // A wake that came while it was still running: run it again.
-      if (!task->transition_to_blocked()) requeue(task, /*lifo=*/true);
+      if (!task->transition_to_blocked() && !reuse_stale_entry(task)) requeue(task, /*lifo=*/true);
       break;
     case core::SuspendReason::kExit:
       finish(task);
@@ -327,6 +340,7 @@ void Worker::requeue_preempted(TaskHeader* task) {
   // Timers and I/O first: what the hog kept waiting goes ahead of it.
   fire_timers();
   poll_io();
+  if (reuse_stale_entry(task)) return;
   if (core::kTsan) {
     // ThreadSanitizer calls signal handlers from its own code, which keeps
     // the thread's errno address across the call: a fiber that left the
@@ -343,6 +357,17 @@ void Worker::requeue_preempted(TaskHeader* task) {
   }
 }
 
+// join_in_place.h, step 7: a task made Runnable again while a joiner's stale
+// entry for it is still queued goes back to that entry, so that it is never
+// in two queues (the inject queue and the pinned lists link tasks through
+// their one queue_next).
+bool Worker::reuse_stale_entry(TaskHeader* task) {
+  if (!task->spend_stale_entry()) return false;
+  local_.count_stale_spent();
+  task->unref();  // the entry's reference; the JoinHandle holds another
+  return true;
+}
+
 void Worker::finish(TaskHeader* task) {
   scheduler_.emit(EventKind::kExit, task, index_);
   if (task->registered) scheduler_.registry().remove(task);
@@ -357,8 +382,11 @@ void Worker::drain_for_shutdown(std::vector<TaskHeader*>& out) {
   stack_cache_.clear();
 }
 
-core::Stack Worker::acquire_stack(std::size_t size) {
-  if ((size == 0 || size == scheduler_.stacks().default_size()) && !stack_cache_.empty()) {
+// Twice the size the fiber is promised, so that it can run a child in place
+// (join_in_place.h, step 1); the kernel commits only the pages touched.
+core::Stack Worker::acquire_stack(const core::FiberBase& fiber) {
+  const std::size_t size = 2 * fiber.requested_stack_size;
+  if (size == scheduler_.stacks().default_size() && !stack_cache_.empty()) {
     core::Stack s = stack_cache_.back();
     stack_cache_.pop_back();
     return s;
@@ -467,6 +495,59 @@ bool Worker::may_yield_in_place(const TaskHeader* task) {
   if (task->pinned || scheduler_.config().force_migration) return false;
   if (role_ == WorkerRole::kSpare && !wanted()) return false;  // it gives its tasks away
   return !scheduler_.is_shutdown();
+}
+
+bool Worker::may_run_in_place(const core::FiberBase& joiner, const core::FiberBase& child) const {
+  // The frames between here and the child's own code, with room to spare.
+  constexpr std::ptrdiff_t kSlack = 16 * 1024;
+  if (child.executor != &scheduler_ || joiner.pinned || child.pinned) return false;
+  if (std::uncaught_exceptions() != 0) return false;
+  const auto* sp = static_cast<const char*>(__builtin_frame_address(0));
+  const auto* lo = static_cast<const char*>(joiner.stack().lo);
+  return sp - lo >= std::ptrdiff_t(child.requested_stack_size) + kSlack;
+}
+
+bool Worker::take_from_lifo_slot(const TaskHeader* task) {
+  if (lifo_ != task) return false;
+  // The monitor's hand-off handler also moves the slot (hand_off_from_signal).
+  in_queue_op_ = true;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  const bool taken = lifo_ == task;
+  if (taken) lifo_ = nullptr;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  in_queue_op_ = false;
+  return taken;
+}
+
+// Relaxed: a bound on memory, not a synchronisation; a count a little old
+// only moves the moment the bound bites.
+bool Worker::may_leave_stale_entry() {
+  constexpr uint64_t kMaxStaleEntries = 65536;
+  uint64_t made = 0, spent = scheduler_.stale_entries_reused();
+  for (uint32_t i = 0; i < scheduler_.num_slots(); ++i) {
+    Worker& w = scheduler_.worker(i);
+    made += w.stale_made_.load(std::memory_order_relaxed);
+    spent += w.stealer().stale_spent();
+  }
+  return made - spent < kMaxStaleEntries;
+}
+
+// Steps 3-4. Once the child's code has run, the joiner may be on another
+// worker: nothing here touches `this` after that.
+void Worker::run_in_place(core::FiberBase& joiner, core::FiberBase& child) {
+  Scheduler& scheduler = scheduler_;
+  begin_run(&child);
+  joiner.wait_reason = core::WaitReason::kJoin;
+  ts_->task = &child;
+  child.run_in_place_on(joiner);
+  core::ThreadState& ts = core::this_thread();
+  auto* here = static_cast<Worker*>(ts.worker);  // null: shutdown is cancelling it
+  scheduler.emit(EventKind::kExit, &child, here ? here->index_ : UINT32_MAX);
+  if (child.registered) scheduler.registry().remove(&child);
+  scheduler.finish_task(&child, here);
+  ts.task = &joiner;
+  joiner.wait_reason = core::WaitReason::kNone;
+  if (here) joiner.last_worker = static_cast<uint16_t>(here->index_);
 }
 
 bool Worker::has_local_work() {

@@ -66,6 +66,16 @@ class Worker {
   // `task`, running here, yields: true if it may go on running instead,
   // nothing else being ready (yield.h).
   bool yield_in_place(core::TaskHeader* task);
+  // join_in_place.h: whether `joiner`, running here, may run `child` in place
+  // (step 1), and the run itself once it has claimed the child (steps 3-4).
+  bool may_run_in_place(const core::FiberBase& joiner, const core::FiberBase& child) const;
+  // Step 2: true if `task` was in this worker's LIFO slot, now taken out.
+  bool take_from_lifo_slot(const core::TaskHeader* task);
+  // Step 6: whether the runtime has room for one more stale entry, and
+  // counting one made.
+  bool may_leave_stale_entry();
+  void count_stale_entry_made() { bump(stale_made_); }
+  void run_in_place(core::FiberBase& joiner, core::FiberBase& child);
   Driver& driver() { return *driver_; }
 
   // ---- the monitor (monitor.h) ----
@@ -106,7 +116,7 @@ class Worker {
   void run_task(core::TaskHeader* task);
   void begin_run(core::TaskHeader* task);
   void advance_run_seq(uint64_t by);
-  void resume(core::TaskHeader* task);
+  core::TaskHeader* resume(core::TaskHeader* task);
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
   void requeue(core::TaskHeader* task, bool lifo);
@@ -114,12 +124,13 @@ class Worker {
   bool should_notify_after_push(bool ring_was_empty);
   void requeue_preempted(core::TaskHeader* task);
   void finish(core::TaskHeader* task);
+  bool reuse_stale_entry(core::TaskHeader* task);
   bool spin_for_work();
   void park();
   bool fire_timers();
   bool poll_io();
 
-  core::Stack acquire_stack(std::size_t size);
+  core::Stack acquire_stack(const core::FiberBase& fiber);
   void release_stack(core::Stack stack);
   core::TaskHeader* take_lifo();
   core::TaskHeader* take_pinned();
@@ -152,6 +163,10 @@ class Worker {
   // with a task running. Read only by that handler, on this thread.
   bool in_queue_op_ = false;
   uint64_t tick_ = 0;
+  // join_in_place.h, step 6: stale entries this worker left behind (those it
+  // spent, anyone's, its ring counts). Written by the owner, read by any.
+  std::atomic<uint64_t> stale_made_{0};
+  static void bump(std::atomic<uint64_t>& n) { n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   std::atomic<uint64_t> run_seq_{0};  // written by the owner, read by the monitor
   // release (request_signal) / acquire (take_signal_requests): the handler
   // sees what the monitor wrote before it sent the signal.

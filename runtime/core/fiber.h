@@ -1,6 +1,8 @@
 // A stackful fiber: a TaskHeader, a machine context and a stack. The stack is
 // taken from the pool when the fiber first runs (a queued fiber that has not
-// started costs no stack) and returned when it exits.
+// started costs no stack) and returned when it exits. A fiber run in place of
+// its joiner's wait (scheduler/join_in_place.h) never takes one: it runs on
+// its host's stack, and switches with its host's context, until it returns.
 #pragma once
 
 #include <cstddef>
@@ -40,11 +42,24 @@ class FiberBase : public TaskHeader {
   // Worker side: give the fiber its stack before the first switch into it.
   void attach_stack(Stack stack);
   Stack detach_stack() { return std::exchange(stack_, Stack{}); }
-  bool started() const { return stack_.valid(); }
-  const Stack& stack() const { return stack_; }
-  MachineContext& context() { return context_; }
+  // The stack its code runs on and the context it switches with: its own,
+  // or its host's while it runs in place.
+  bool started() const { return host_->stack_.valid(); }
+  const Stack& stack() const { return host_->stack_; }
+  MachineContext& context() { return host_->context_; }
+  bool runs_in_place() const { return host_ != this; }
 
-  std::size_t requested_stack_size = 0;  // 0: the runtime's default
+  // Runs the fiber's code to its end on the calling fiber's stack, whose
+  // owner is `host` (the caller's own host if it runs in place itself).
+  // Only scheduler/join_in_place.cc calls this, after claiming the task.
+  void run_in_place_on(FiberBase& host) noexcept {
+    host_ = host.host_;
+    run();
+  }
+
+  // The stack the fiber's code is promised: 0 (the runtime's default) until
+  // the scheduler resolves it, before the fiber first runs.
+  std::size_t requested_stack_size = 0;
 
  protected:
   virtual void run() noexcept = 0;
@@ -53,6 +68,7 @@ class FiberBase : public TaskHeader {
   static void entry(void* self);
   MachineContext context_;
   Stack stack_;
+  FiberBase* host_ = this;  // whose stack and context the code uses
 };
 
 template <class R, class F>

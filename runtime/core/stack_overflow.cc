@@ -75,7 +75,9 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
       w.put(" \"");
       w.put(task->name());
       w.put("\" (stack ");
-      w.put_number(fiber->stack().size);
+      // The size it was promised (Config::stack_size or SpawnOptions): its
+      // stack is mapped at twice that (scheduler/join_in_place.h).
+      w.put_number(fiber->requested_stack_size);
       w.put(" bytes)\n");
       w.flush();
       signal(SIGABRT, SIG_DFL);

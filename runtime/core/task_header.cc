@@ -32,17 +32,56 @@ const char* to_string(WaitReason reason) {
   return "?";
 }
 
-bool TaskHeader::transition_to_running() {
-  // Only the worker that dequeued the task makes this transition, and no
-  // waker writes a Runnable task's word (transition_on_wake returns without
-  // writing), so a load and a store suffice: no locked instruction.
+Dequeued TaskHeader::transition_to_running() {
   // acquire: pairs with the release that made the task Runnable (a wake or a
-  // requeue), so the worker sees what the waker wrote.
+  // requeue), so the worker sees what the waker wrote; and with the joiner's
+  // claim, so a stale entry's reference is seen taken.
   static_assert(uint64_t(TaskState::kRunnable) == 0 && uint64_t(TaskState::kRunning) == 1);
   uint64_t cur = state_.load(std::memory_order_acquire);
-  if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return false;
-  state_.store(cur | uint64_t(TaskState::kRunning), std::memory_order_relaxed);
-  return true;
+  for (;;) {
+    if (cur & kStaleEntry) {
+      // A joiner ran it in place: this entry is spent, not run.
+      if (spend_stale_entry()) return Dequeued::kStaleEntry;
+      cur = state_.load(std::memory_order_acquire);
+      continue;
+    }
+    if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return Dequeued::kNotRunnable;
+    if (!(cur & kFresh)) {
+      // Only the worker that dequeued the task writes a Runnable task's word
+      // (a waker's transition_on_wake returns without writing, and a joiner
+      // claims only FRESH tasks), so a load and a store suffice: no locked
+      // instruction.
+      state_.store(cur | uint64_t(TaskState::kRunning), std::memory_order_relaxed);
+      return Dequeued::kRun;
+    }
+    // A fresh fiber's joiner may claim it at the same moment: a CAS decides.
+    if (state_.compare_exchange_weak(cur, (cur & ~kFresh) | uint64_t(TaskState::kRunning), std::memory_order_acquire,
+                                     std::memory_order_acquire))
+      return Dequeued::kRun;
+  }
+}
+
+bool TaskHeader::spend_stale_entry() {
+  uint64_t cur = state_.load(std::memory_order_acquire);
+  while (cur & kStaleEntry) {
+    if (state_.compare_exchange_weak(cur, cur & ~kStaleEntry, std::memory_order_acq_rel, std::memory_order_acquire))
+      return true;
+  }
+  return false;
+}
+
+bool TaskHeader::transition_to_running_in_place() {
+  uint64_t cur = state_.load(std::memory_order_relaxed);
+  const uint64_t fresh = uint64_t(TaskState::kRunnable) | kFresh;
+  for (;;) {
+    if ((cur & (kStateMask | kFresh)) != fresh) return false;
+    // acq_rel: acquire pairs with the spawn's publication of the task;
+    // release publishes the reference the stale entry holds to whichever
+    // worker spends it (transition_to_running()'s acquire).
+    if (state_.compare_exchange_weak(cur, (cur & ~kFresh) | uint64_t(TaskState::kRunning) | kStaleEntry,
+                                     std::memory_order_acq_rel, std::memory_order_relaxed))
+      return true;
+  }
 }
 
 bool TaskHeader::transition_to_blocked() {
@@ -111,7 +150,14 @@ bool TaskHeader::transition_on_wake(uint32_t token) {
 }
 
 void TaskHeader::wake(uint32_t token) {
-  if (transition_on_wake(token)) executor->schedule(this);
+  if (!transition_on_wake(token)) return;
+  // A task with a stale entry still queued is queued already: that entry is
+  // its entry again (scheduler/join_in_place.h, step 7).
+  if (spend_stale_entry()) {
+    executor->count_stale_entry_reused();
+    return unref();  // the entry's reference; the JoinHandle holds another
+  }
+  executor->schedule(this);
 }
 
 void TaskHeader::request_cancel() {

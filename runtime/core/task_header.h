@@ -22,6 +22,14 @@
 //      a late timeout or a second notify for the same wait does nothing.
 //      Blocked -> Runnable returns true and the waker hands the task to its
 //      Executor::schedule(); Running -> Running|NOTIFIED returns false.
+//
+// A fiber that has never run is Runnable|FRESH, and its joiner may run it in
+// place of waiting (scheduler/join_in_place.h): it claims the task with
+// transition_to_running_in_place(), which leaves its queue entry behind as
+// STALE. Whichever worker next dequeues the task spends that entry instead
+// of running it (transition_to_running() says kStaleEntry); if the task is
+// made Runnable again first, that entry is its entry again (spend_stale_entry()
+// by whoever would have queued it).
 #pragma once
 
 #include <atomic>
@@ -53,6 +61,13 @@ class TaskCancelled : public std::exception {
 enum class TaskKind : uint8_t { kCoroutine, kFiber };
 enum class TaskState : uint8_t { kRunnable, kRunning, kBlocked, kDone };
 
+// What a worker that dequeued a task may do with it.
+enum class Dequeued : uint8_t {
+  kRun,         // it is Running now: run it
+  kStaleEntry,  // a joiner ran it in place; this entry is spent: drop its reference
+  kNotRunnable, // cannot happen for a queued task (tests only)
+};
+
 // Why a running task handed control back to its worker. kPreempt: the
 // monitor took the CPU from a fiber that ran past its time slice
 // (scheduler/preempt.h); it goes behind every other ready task.
@@ -70,6 +85,9 @@ class Executor {
  public:
   // `task` just became Runnable: put it where a worker will find it.
   virtual void schedule(TaskHeader* task) = 0;
+  // A woken task's stale queue entry became its entry again instead
+  // (scheduler/join_in_place.h, step 7): for the executor's count of them.
+  virtual void count_stale_entry_reused() {}
 
  protected:
   ~Executor() = default;
@@ -121,8 +139,19 @@ class TaskHeader {
 
   // ---- state transitions (see the protocol above) ----
   TaskState state() const { return static_cast<TaskState>(state_.load(std::memory_order_acquire) & kStateMask); }
-  void transition_to_runnable_from_spawn() { state_.store(uint64_t(TaskState::kRunnable), std::memory_order_relaxed); }
-  bool transition_to_running();            // Runnable -> Running (worker)
+  // A fiber starts FRESH: until it first runs, its joiner may claim it.
+  void transition_to_runnable_from_spawn() {
+    state_.store(uint64_t(TaskState::kRunnable) | (kind_ == TaskKind::kFiber ? kFresh : 0), std::memory_order_relaxed);
+  }
+  Dequeued transition_to_running();        // Runnable -> Running (the worker that dequeued it)
+  // Runnable|FRESH -> Running|STALE, by the task's joiner, which then runs it
+  // in place (scheduler/join_in_place.h). False: it has started already.
+  bool transition_to_running_in_place();
+  // Clears STALE: true if there was a stale entry, which the caller drops
+  // (shutdown, a ring overflow) or, for a task it has just made Runnable,
+  // keeps as the task's entry instead of queueing it again. Either way the
+  // caller drops the entry's reference.
+  bool spend_stale_entry();
   bool transition_to_blocked();            // Running -> Blocked; false: woken already, now Runnable
   void transition_to_runnable();           // Running -> Runnable (yield)
   void transition_to_done();               // Running -> Done
@@ -200,6 +229,8 @@ class TaskHeader {
  private:
   static constexpr uint64_t kStateMask = 0xff;
   static constexpr uint64_t kNotified = 0x100;
+  static constexpr uint64_t kFresh = 0x200;       // a fiber that has never run
+  static constexpr uint64_t kStaleEntry = 0x400;  // its queue entry was left behind by a run in place
   static constexpr int kTokenShift = 32;
 
   bool transition_on_wake(uint32_t token);
