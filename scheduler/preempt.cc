@@ -74,7 +74,13 @@ Interrupted interrupted_at(void* ucontext) {
 // may interrupt the worker itself (in a PLT stub, say) on its own stack.
 bool at_safe_point(const core::ThreadState& ts, const core::TaskHeader& t, void* ucontext) {
   if (t.kind() != core::TaskKind::kFiber || t.no_preempt != 0 || ts.preempt_off != 0) return false;
-  const core::Stack& stack = static_cast<const core::FiberBase&>(t).stack();
+  const auto& fiber = static_cast<const core::FiberBase&>(t);
+  // Under TSan a fiber preempted here must resume on this thread (see
+  // requeue_preempted), but a child run in place may have to go back to a
+  // queue entry on another worker (join_in_place.h, step 7): it yields at
+  // its next weft call instead, outside any handler.
+  if (core::kTsan && fiber.runs_in_place()) return false;
+  const core::Stack& stack = fiber.stack();
   const Interrupted at = interrupted_at(ucontext);
   const auto lo = reinterpret_cast<uintptr_t>(stack.lo);
   if (at.sp <= lo || at.sp >= lo + stack.size) return false;

@@ -142,7 +142,7 @@ TEST_P(JoinInPlace, PinnedChildGetsItsOwnStack) {
   rt().block_on([] {
     std::intptr_t child_frame = 0;
     const std::intptr_t here = frame();
-    spawn_fiber([&] { child_frame = frame(); }, SpawnOptions{.pinned = true}).join();
+    spawn_fiber([&] { child_frame = frame(); }, SpawnOptions{.name = "pinned", .pinned = true}).join();
     EXPECT_FALSE(ran_in_place(here, child_frame));
   });
 }
@@ -153,8 +153,8 @@ TEST_P(JoinInPlace, ChildPromisedMoreStackThanIsLeftGetsItsOwn) {
   rt().block_on([] {
     std::intptr_t small = 0, large = 0;
     const std::intptr_t here = frame();
-    spawn_fiber([&] { small = frame(); }, SpawnOptions{.stack_size = 64 * 1024}).join();
-    spawn_fiber([&] { large = frame(); }, SpawnOptions{.stack_size = 1024 * 1024}).join();
+    spawn_fiber([&] { small = frame(); }, SpawnOptions{.name = "small", .stack_size = 64 * 1024}).join();
+    spawn_fiber([&] { large = frame(); }, SpawnOptions{.name = "large", .stack_size = 1024 * 1024}).join();
     EXPECT_TRUE(ran_in_place(here, small));
     EXPECT_FALSE(ran_in_place(here, large));
   });
@@ -198,7 +198,7 @@ TEST_P(JoinInPlace, CancelledWhileBlockedInPlace) {
           sleep_for(1h);
           return 1;
         },
-        SpawnOptions{.stop = &token});
+        SpawnOptions{.name = "sleeper", .stop = &token});
     EXPECT_THROW(h.join(), TaskCancelled);
     EXPECT_TRUE(ran_in_place(here, child_frame));
   });
