@@ -34,9 +34,12 @@
 //      spends stale entries before it cancels what is queued.
 //   6. A stale entry keeps its task's memory until it is spent, and a fiber
 //      that only runs children in place never gives its worker a turn to
-//      spend them. So the runtime allows 1,024 stale entries at once (the
-//      workers count those made and spent); past that a join waits as
-//      usual, and its worker spends entries while it waits.
+//      spend them. A ring that overflows spends its stale entries instead of
+//      moving them to the inject queue (which only worker loops drain), and
+//      the runtime allows kMaxStaleEntries at once (each worker's ring keeps
+//      a ledger of those made and spent, the scheduler counts those reused
+//      by wakes); past that a join waits as usual, and its worker spends
+//      entries while it waits.
 //   7. A child that parks, yields or is preempted in place while its stale
 //      entry is still queued becomes Runnable again through that entry: the
 //      waker (or its worker) clears STALE and drops the entry's reference
@@ -46,10 +49,19 @@
 //      comes out, wherever it is by then.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
 
 namespace weft::sched {
+
+// Step 1: a fiber stack is mapped at this many times the size its fiber is
+// promised. 2: a child run in place has its whole promise left.
+inline constexpr std::size_t kStackMappedPerPromised = 2;
+// Step 6: stale entries allowed in a runtime at once.
+inline constexpr uint64_t kMaxStaleEntries = 65536;
 
 // `ts` is this thread's state, its task the joiner. True: `child` ran to its
 // end here and is done. False: nothing happened; wait for it as usual.

@@ -36,13 +36,9 @@ bool RunQueue::Local::push_overflow(TaskHeader* task, uint32_t head, uint32_t ta
   // fiber running children in place may keep it from its loop for long.
   uint32_t kept = 0;
   for (TaskHeader* t : batch) {
-    if (t->spend_stale_entry()) {
-      t->unref();
-    } else {
-      batch[kept++] = t;
-    }
+    if (!t->spend_stale_entry()) batch[kept++] = t;
   }
-  bump_stale_spent(kHalf + 1 - kept);
+  bump(q_.stale_spent_, kHalf + 1 - kept);
   if (kept > 0) overflow.push_array(batch, kept);
   return true;
 }

@@ -46,16 +46,18 @@ class RunQueue {
     core::TaskHeader* pop(bool stealers_possible = true);
     uint32_t len() const;
     bool empty() const { return len() == 0; }
-    // Stale entries (join_in_place.h, step 5) spent by this queue's owner:
-    // at an overflow, which spends them instead of moving them, and when it
-    // dequeued one (count_stale_spent()).
-    void count_stale_spent() { bump_stale_spent(1); }
+    // The owner's ledger of stale entries (join_in_place.h, step 6): those
+    // its joiners left behind, and those it spent, anyone's (when it
+    // dequeued one, reused one, or at an overflow, which spends them
+    // instead of moving them).
+    void count_stale_made() { bump(q_.stale_made_, 1); }
+    void count_stale_spent() { bump(q_.stale_spent_, 1); }
 
    private:
     friend class Steal;
     bool push_overflow(core::TaskHeader* task, uint32_t head, uint32_t tail, InjectQueue& overflow);
-    void bump_stale_spent(uint64_t n) {
-      q_.stale_spent_.store(q_.stale_spent_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    static void bump(std::atomic<uint64_t>& n, uint64_t by) {
+      n.store(n.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
     }
     RunQueue& q_;
   };
@@ -67,7 +69,11 @@ class RunQueue {
     // empty queue) and returns one of the stolen tasks to run now.
     core::TaskHeader* steal_into(Local& dst);
     bool is_empty() const;
-    uint64_t stale_spent() const { return q_.stale_spent_.load(std::memory_order_relaxed); }
+    // Made minus spent on this ledger (wrapping: only the sum over all
+    // ledgers is a count). Relaxed: a bound on memory, not a synchronisation.
+    uint64_t stale_balance() const {
+      return q_.stale_made_.load(std::memory_order_relaxed) - q_.stale_spent_.load(std::memory_order_relaxed);
+    }
 
    private:
     RunQueue& q_;
@@ -82,6 +88,7 @@ class RunQueue {
   alignas(64) std::atomic<uint32_t> head_{0};
   alignas(64) std::atomic<uint32_t> tail_{0};
   alignas(64) std::array<std::atomic<core::TaskHeader*>, kCapacity> slots_{};
+  std::atomic<uint64_t> stale_made_{0};   // written by the owner only
   std::atomic<uint64_t> stale_spent_{0};  // written by the owner only
 };
 

@@ -18,6 +18,7 @@
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
 #include "runtime/core/thread_state.h"
+#include "scheduler/join_in_place.h"
 #include "scheduler/worker.h"
 
 namespace weft::sched {
@@ -51,7 +52,7 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
       num_regular_(static_cast<uint32_t>(config_.workers)),
       monitor_gate_(static_cast<uint32_t>(config_.workers)),
       idle_(static_cast<uint32_t>(config_.workers)),
-      stacks_(2 * config_.stack_size, config_.stack_cache),  // twice: Worker::acquire_stack
+      stacks_(kStackMappedPerPromised * config_.stack_size, config_.stack_cache),  // Worker::acquire_stack
       registry_(config_.workers + config_.max_spare_workers + 1),
       live_(new LiveShard[config_.workers + config_.max_spare_workers + 1]) {
   core::install_stack_overflow_handler();
@@ -309,11 +310,7 @@ void Scheduler::cancel_remaining() {
     while (std::size_t n = inject_.pop_batch(batch, std::size(batch))) left.insert(left.end(), batch, batch + n);
     // First, entries that joiners left behind (join_in_place.h, step 5): the
     // task itself may be blocked and in the registry, found there.
-    std::erase_if(left, [](TaskHeader* t) {
-      if (!t->spend_stale_entry()) return false;
-      t->unref();
-      return true;
-    });
+    std::erase_if(left, [](TaskHeader* t) { return t->spend_stale_entry(); });
     for (TaskHeader* t : left) {
       if (t->registered) registry_.remove(t);
     }

@@ -16,6 +16,7 @@
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
 #include "runtime/core/thread_state.h"
+#include "scheduler/join_in_place.h"
 #include "scheduler/scheduler.h"
 
 namespace weft::sched {
@@ -220,10 +221,8 @@ void Worker::run_task(TaskHeader* task) {
   if (searching_) end_search();
   switch (task->transition_to_running()) {
     case core::Dequeued::kRun: break;
-    case core::Dequeued::kStaleEntry:  // join_in_place.h, step 5
-      local_.count_stale_spent();
-      return task->unref();
-    case core::Dequeued::kNotRunnable: return;               // cannot happen: queued tasks are Runnable
+    case core::Dequeued::kStaleEntry: return local_.count_stale_spent();  // join_in_place.h, step 5
+    case core::Dequeued::kNotRunnable: return;  // cannot happen: queued tasks are Runnable
   }
   begin_run(task);
   advance_run_seq(1);
@@ -364,7 +363,6 @@ void Worker::requeue_preempted(TaskHeader* task) {
 bool Worker::reuse_stale_entry(TaskHeader* task) {
   if (!task->spend_stale_entry()) return false;
   local_.count_stale_spent();
-  task->unref();  // the entry's reference; the JoinHandle holds another
   return true;
 }
 
@@ -385,7 +383,7 @@ void Worker::drain_for_shutdown(std::vector<TaskHeader*>& out) {
 // Twice the size the fiber is promised, so that it can run a child in place
 // (join_in_place.h, step 1); the kernel commits only the pages touched.
 core::Stack Worker::acquire_stack(const core::FiberBase& fiber) {
-  const std::size_t size = 2 * fiber.requested_stack_size;
+  const std::size_t size = kStackMappedPerPromised * fiber.requested_stack_size;
   if (size == scheduler_.stacks().default_size() && !stack_cache_.empty()) {
     core::Stack s = stack_cache_.back();
     stack_cache_.pop_back();
@@ -418,13 +416,8 @@ void Worker::hand_off_from_signal() {
 }
 
 void Worker::schedule_local(TaskHeader* task, bool lifo) {
-  // Signal fences: the handler (hand_off_from_signal) runs on this
-  // thread between any two instructions and must see the flag up first.
-  in_queue_op_ = true;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
+  QueueOpGuard guard(in_queue_op_);
   schedule_local_unguarded(task, lifo);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  in_queue_op_ = false;
 }
 
 void Worker::schedule_local_unguarded(TaskHeader* task, bool lifo) {
@@ -509,27 +502,17 @@ bool Worker::may_run_in_place(const core::FiberBase& joiner, const core::FiberBa
 
 bool Worker::take_from_lifo_slot(const TaskHeader* task) {
   if (lifo_ != task) return false;
-  // The monitor's hand-off handler also moves the slot (hand_off_from_signal).
-  in_queue_op_ = true;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  const bool taken = lifo_ == task;
-  if (taken) lifo_ = nullptr;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  in_queue_op_ = false;
-  return taken;
+  QueueOpGuard guard(in_queue_op_);  // the hand-off handler also moves the slot
+  if (lifo_ != task) return false;
+  lifo_ = nullptr;
+  return true;
 }
 
-// Relaxed: a bound on memory, not a synchronisation; a count a little old
-// only moves the moment the bound bites.
+// A count a little old only moves the moment the bound bites.
 bool Worker::may_leave_stale_entry() {
-  constexpr uint64_t kMaxStaleEntries = 65536;
-  uint64_t made = 0, spent = scheduler_.stale_entries_reused();
-  for (uint32_t i = 0; i < scheduler_.num_slots(); ++i) {
-    Worker& w = scheduler_.worker(i);
-    made += w.stale_made_.load(std::memory_order_relaxed);
-    spent += w.stealer().stale_spent();
-  }
-  return made - spent < kMaxStaleEntries;
+  uint64_t balance = 0;
+  for (uint32_t i = 0; i < scheduler_.num_slots(); ++i) balance += scheduler_.worker(i).stealer().stale_balance();
+  return balance - scheduler_.stale_entries_reused() < kMaxStaleEntries;
 }
 
 // Steps 3-4. Once the child's code has run, the joiner may be on another
@@ -541,10 +524,12 @@ void Worker::run_in_place(core::FiberBase& joiner, core::FiberBase& child) {
   ts_->task = &child;
   child.run_in_place_on(joiner);
   core::ThreadState& ts = core::this_thread();
-  auto* here = static_cast<Worker*>(ts.worker);  // null: shutdown is cancelling it
-  scheduler.emit(EventKind::kExit, &child, here ? here->index_ : UINT32_MAX);
-  if (child.registered) scheduler.registry().remove(&child);
-  scheduler.finish_task(&child, here);
+  auto* here = static_cast<Worker*>(ts.worker);
+  if (here != nullptr) {
+    here->finish(&child);
+  } else {
+    scheduler.finish_task(&child, nullptr);  // shutdown cancelled it: as cancel_fiber finishes a fiber
+  }
   ts.task = &joiner;
   joiner.wait_reason = core::WaitReason::kNone;
   if (here) joiner.last_worker = static_cast<uint16_t>(here->index_);

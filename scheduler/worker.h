@@ -74,7 +74,7 @@ class Worker {
   // Step 6: whether the runtime has room for one more stale entry, and
   // counting one made.
   bool may_leave_stale_entry();
-  void count_stale_entry_made() { bump(stale_made_); }
+  void count_stale_entry_made() { local_.count_stale_made(); }
   void run_in_place(core::FiberBase& joiner, core::FiberBase& child);
   Driver& driver() { return *driver_; }
 
@@ -162,11 +162,21 @@ class Worker {
   // one owner operation on lifo_ and the ring a signal handler can interrupt
   // with a task running. Read only by that handler, on this thread.
   bool in_queue_op_ = false;
+  // Raises in_queue_op_ for one operation. Signal fences: the handler
+  // (hand_off_from_signal) runs on this thread between any two instructions
+  // and must see the flag up before the operation starts, down after it ends.
+  struct QueueOpGuard {
+    explicit QueueOpGuard(bool& flag) : flag(flag) {
+      flag = true;
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    ~QueueOpGuard() {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      flag = false;
+    }
+    bool& flag;
+  };
   uint64_t tick_ = 0;
-  // join_in_place.h, step 6: stale entries this worker left behind (those it
-  // spent, anyone's, its ring counts). Written by the owner, read by any.
-  std::atomic<uint64_t> stale_made_{0};
-  static void bump(std::atomic<uint64_t>& n) { n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   std::atomic<uint64_t> run_seq_{0};  // written by the owner, read by the monitor
   // release (request_signal) / acquire (take_signal_requests): the handler
   // sees what the monitor wrote before it sent the signal.

@@ -64,8 +64,10 @@ Dequeued TaskHeader::transition_to_running() {
 bool TaskHeader::spend_stale_entry() {
   uint64_t cur = state_.load(std::memory_order_acquire);
   while (cur & kStaleEntry) {
-    if (state_.compare_exchange_weak(cur, cur & ~kStaleEntry, std::memory_order_acq_rel, std::memory_order_acquire))
+    if (state_.compare_exchange_weak(cur, cur & ~kStaleEntry, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      unref();  // the entry's, taken by the joiner's claim
       return true;
+    }
   }
   return false;
 }
@@ -153,11 +155,9 @@ void TaskHeader::wake(uint32_t token) {
   if (!transition_on_wake(token)) return;
   // A task with a stale entry still queued is queued already: that entry is
   // its entry again (scheduler/join_in_place.h, step 7).
-  if (spend_stale_entry()) {
-    executor->count_stale_entry_reused();
-    return unref();  // the entry's reference; the JoinHandle holds another
-  }
-  executor->schedule(this);
+  Executor* ex = executor;  // read first: spending drops a reference (though the JoinHandle holds one)
+  if (spend_stale_entry()) return ex->count_stale_entry_reused();
+  ex->schedule(this);
 }
 
 void TaskHeader::request_cancel() {

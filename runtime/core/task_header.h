@@ -64,7 +64,7 @@ enum class TaskState : uint8_t { kRunnable, kRunning, kBlocked, kDone };
 // What a worker that dequeued a task may do with it.
 enum class Dequeued : uint8_t {
   kRun,         // it is Running now: run it
-  kStaleEntry,  // a joiner ran it in place; this entry is spent: drop its reference
+  kStaleEntry,  // a joiner ran it in place; this entry is spent (its reference dropped)
   kNotRunnable, // cannot happen for a queued task (tests only)
 };
 
@@ -147,10 +147,11 @@ class TaskHeader {
   // Runnable|FRESH -> Running|STALE, by the task's joiner, which then runs it
   // in place (scheduler/join_in_place.h). False: it has started already.
   bool transition_to_running_in_place();
-  // Clears STALE: true if there was a stale entry, which the caller drops
-  // (shutdown, a ring overflow) or, for a task it has just made Runnable,
-  // keeps as the task's entry instead of queueing it again. Either way the
-  // caller drops the entry's reference.
+  // Clears STALE and drops the reference the stale entry held: true if there
+  // was one. The caller then discards that entry (shutdown, a ring
+  // overflow) or, for a task it has just made Runnable, keeps it as the
+  // task's entry instead of queueing the task again. The task may be gone
+  // on return only if the caller holds no reference of its own.
   bool spend_stale_entry();
   bool transition_to_blocked();            // Running -> Blocked; false: woken already, now Runnable
   void transition_to_runnable();           // Running -> Runnable (yield)

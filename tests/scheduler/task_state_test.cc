@@ -48,6 +48,7 @@ TEST(TaskState, NamedTransitions) {
 // (scheduler/join_in_place.h); its queue entry is then spent, not run.
 TEST(TaskState, FreshFiberClaimedInPlaceLeavesAStaleEntry) {
   Fake t;
+  t.init_refs(2);  // the JoinHandle's and the one the claim takes for the entry
   t.transition_to_runnable_from_spawn();
   EXPECT_TRUE(t.transition_to_running_in_place());
   EXPECT_EQ(t.state(), TaskState::kRunning);
@@ -82,7 +83,7 @@ TEST(TaskState, WokenAfterParkingInPlaceRunsFromItsOldEntry) {
   CountingExecutor ex;
   Fake t;
   t.executor = &ex;
-  t.init_refs(2);  // the JoinHandle's and the stale entry's
+  t.init_refs(2);  // the JoinHandle's and the one the claim takes for the entry
   t.transition_to_runnable_from_spawn();
   ASSERT_TRUE(t.transition_to_running_in_place());
   uint32_t token = t.wait_token();
@@ -95,6 +96,7 @@ TEST(TaskState, WokenAfterParkingInPlaceRunsFromItsOldEntry) {
 
 TEST(TaskState, ShutdownSpendsAStaleEntryOnce) {
   Fake t;
+  t.init_refs(2);  // the JoinHandle's and the one the claim takes for the entry
   t.transition_to_runnable_from_spawn();
   EXPECT_FALSE(t.spend_stale_entry());
   ASSERT_TRUE(t.transition_to_running_in_place());
@@ -111,6 +113,7 @@ TEST(TaskState, DequeueAndClaimRaceHasOneWinner) {
   int claimed = 0;
   for (int i = 0; i < kRounds; ++i) {
     Fake t;
+    t.init_refs(2);  // the JoinHandle's and the one a claim takes for the entry
     t.transition_to_runnable_from_spawn();
     std::atomic<bool> go{false};
     Dequeued got{};
