@@ -15,6 +15,7 @@
 
 #include "runtime/core/detail/futex.h"
 #include "runtime/core/fiber.h"
+#include "runtime/core/frame_allocator.h"
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
 #include "runtime/core/thread_state.h"
@@ -297,6 +298,7 @@ void Scheduler::shutdown() {
   // Pending timers hold references to their tasks: drop them last, once
   // every task has been cancelled (a cancelled fiber cancels its own timer).
   for (auto& w : workers_) w->drop_timers();
+  core::frame_allocator::release_reserve();  // what idle workers mapped ahead
 }
 
 void Scheduler::cancel_remaining() {

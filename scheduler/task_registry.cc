@@ -1,5 +1,7 @@
 #include "scheduler/task_registry.h"
 
+#include <mutex>
+
 namespace weft::sched {
 
 using core::TaskHeader;

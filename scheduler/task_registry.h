@@ -11,9 +11,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "runtime/core/detail/spin_lock.h"
 #include "runtime/core/task_header.h"
 
 namespace weft::sched {
@@ -28,7 +28,9 @@ class TaskRegistry {
 
  private:
   struct alignas(64) Shard {
-    std::mutex mu;
+    // A task parks on one worker and often finishes on another, so a shard
+    // sees both; its critical sections are a few stores.
+    core::detail::SpinLock mu;
     std::vector<core::TaskHeader*> slots;  // nullptr: free; guarded by mu
     std::vector<uint32_t> free;            // indices of the free slots; guarded by mu
     std::size_t count = 0;                 // tasks in slots; guarded by mu

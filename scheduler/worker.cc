@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "runtime/core/detail/sanitizers.h"
+#include "runtime/core/frame_allocator.h"
 #include "runtime/core/join.h"
 #include "runtime/core/stack_overflow.h"
 #include "runtime/core/thread_state.h"
@@ -81,6 +82,8 @@ void Worker::run() {
       continue;
     } else if (TaskHeader* stolen = steal_work()) {
       run_task(stolen);
+    } else if (core::frame_allocator::refill_reserve()) {
+      continue;  // idle time spent on the next frames' memory; look again
     } else if (!spin_for_work()) {
       park();
     }

@@ -1,8 +1,11 @@
 #include "runtime/core/frame_allocator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <new>
+#include <utility>
 
 #include "runtime/core/detail/sanitizers.h"
 #include "runtime/core/huge_pages.h"
@@ -28,19 +31,104 @@ struct FreeFrame {
   FreeFrame* next;
 };
 
-void unmap(Slab* slab) { unmap_huge(slab, kSlabSize); }
+// Protocol steps 4-6. Slabs are taken and given once per 2 MiB of frames,
+// so a mutex is cheap here.
+class Reserve {
+ public:
+  void* take() {
+    owe();
+    std::lock_guard lock(mu_);
+    return count_ > 0 ? slabs_[--count_] : nullptr;
+  }
+  // Keeps a released slab if there is room (it pays a debt); false: the
+  // caller unmaps it.
+  bool give(void* slab) {
+    if (!keep(slab)) return false;
+    claim_owed();
+    return true;
+  }
+  bool refill_one() {
+    if (owed_.load(std::memory_order_relaxed) == 0) return false;  // the idle path's usual answer
+    if (size() == kReserveSlabs) {
+      owed_.store(0, std::memory_order_relaxed);  // full: released slabs paid
+      return false;
+    }
+    if (!claim_owed()) return false;
+    void* slab;
+    try {
+      slab = map_huge(kSlabSize);
+    } catch (const std::bad_alloc&) {
+      return false;  // the allocating thread will map its own and report it
+    }
+    // A store to every 4 KiB page: one fault if the kernel backs the slab
+    // with a huge page, one per page if it does not.
+    for (std::size_t at = 0; at < kSlabSize; at += 4096) static_cast<volatile char*>(slab)[at] = 0;
+    if (!keep(slab)) unmap_huge(slab, kSlabSize);
+    return true;
+  }
+  void release_all() {
+    void* out[kReserveSlabs];
+    std::size_t n;
+    {
+      std::lock_guard lock(mu_);
+      n = std::exchange(count_, 0);
+      std::copy(slabs_, slabs_ + n, out);
+    }
+    owed_.store(0, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n; ++i) unmap_huge(out[i], kSlabSize);
+  }
+  std::size_t size() {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+
+ private:
+  bool keep(void* slab) {
+    std::lock_guard lock(mu_);
+    if (count_ == kReserveSlabs) return false;
+    slabs_[count_++] = slab;
+    return true;
+  }
+  // owed_ is a plain counter: the slabs themselves are handed over under mu_.
+  void owe() {
+    int owed = owed_.load(std::memory_order_relaxed);
+    while (owed < int(kReserveSlabs) && !owed_.compare_exchange_weak(owed, owed + 1, std::memory_order_relaxed)) {}
+  }
+  bool claim_owed() {
+    int owed = owed_.load(std::memory_order_relaxed);
+    while (owed > 0 && !owed_.compare_exchange_weak(owed, owed - 1, std::memory_order_relaxed)) {}
+    return owed > 0;
+  }
+
+  std::mutex mu_;
+  void* slabs_[kReserveSlabs] = {};  // guarded by mu_
+  std::size_t count_ = 0;            // guarded by mu_
+  std::atomic<int> owed_{0};
+};
+
+// Never destroyed: threads may release slabs while the process exits.
+Reserve& reserve() {
+  static Reserve* r = new Reserve;
+  return *r;
+}
 
 // A slab aligned to its size, so that the kernel can back it with one huge
 // page (huge_pages.h): a million frames would otherwise touch thousands of
 // fresh 4 KiB pages.
-void* map_slab() { return map_huge(kSlabSize); }
+void* take_slab() {
+  if (void* slab = reserve().take()) return slab;
+  return map_huge(kSlabSize);
+}
+void release(Slab* slab) {
+  if (!reserve().give(slab)) unmap_huge(slab, kSlabSize);
+}
 
 // Protocol step 3, both sides.
 void retire(Slab* slab) {
-  if (slab != nullptr && (slab->word.fetch_or(kRetired, std::memory_order_acq_rel) & ~kRetired) == 0) unmap(slab);
+  if (slab != nullptr && (slab->word.fetch_or(kRetired, std::memory_order_acq_rel) & ~kRetired) == 0) release(slab);
 }
 void return_to_slab(Slab* slab) {
-  if (slab->word.fetch_sub(1, std::memory_order_acq_rel) == (kRetired | 1)) unmap(slab);
+  if (slab->word.fetch_sub(1, std::memory_order_acq_rel) == (kRetired | 1)) release(slab);
 }
 
 struct Cache {
@@ -69,7 +157,7 @@ struct Cache {
   void* carve(std::size_t c) {
     const std::size_t bytes = (c + 1) * kGranule;
     if (bump == nullptr || bump + bytes > end) {
-      void* mem = map_slab();
+      void* mem = take_slab();
       retire(slab);
       slab = new (mem) Slab();
       bump = static_cast<char*>(mem) + 64;
@@ -92,6 +180,10 @@ struct Cache {
 std::size_t size_class(std::size_t size) { return (size + kGranule - 1) / kGranule - 1; }
 
 }  // namespace
+
+bool refill_reserve() { return reserve().refill_one(); }
+void release_reserve() { reserve().release_all(); }
+std::size_t reserve_size() { return reserve().size(); }
 
 void* allocate(std::size_t size) {
   std::size_t c = size_class(size);

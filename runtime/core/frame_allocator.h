@@ -15,8 +15,21 @@
 //      list's cap it is returned to its slab instead.
 //   3. A slab counts the frames handed out and not returned. When its owner
 //      moves on to a new slab it marks the old one retired; whichever side
-//      sees "retired and zero live frames" last unmaps it. The count and the
-//      retired bit share one atomic word, so exactly one side does.
+//      sees "retired and zero live frames" last releases it (step 6). The
+//      count and the retired bit share one atomic word, so exactly one side
+//      does.
+//   4. A thread that needs a new slab takes one from a small process-wide
+//      reserve of slabs already mapped and touched, else maps a fresh one;
+//      either way the reserve is owed one slab (at most kReserveSlabs owed).
+//   5. An idle worker pays one owed slab back (refill_reserve()): it maps the
+//      slab and touches every page, so the page faults and the kernel's
+//      zeroing happen on a core with nothing to do rather than on the one
+//      spawning (on this VM a fresh 2 MiB costs 0.1-2 ms: README.md, "Memory
+//      on this VM"). One slab per call, so a worker looks for work again
+//      after each.
+//   6. A released slab goes back to the reserve while it has room (it is
+//      touched already, and it pays a debt), else it is unmapped. A runtime's
+//      shutdown unmaps the reserve (release_reserve()).
 // Under AddressSanitizer frames go straight to ::operator new, so that
 // use-after-free of a frame is still caught.
 #pragma once
@@ -27,5 +40,15 @@ namespace weft::core::frame_allocator {
 
 void* allocate(std::size_t size);
 void deallocate(void* p, std::size_t size) noexcept;
+
+// The reserve's bound: 16 MiB of slabs mapped ahead of need, at most.
+inline constexpr std::size_t kReserveSlabs = 8;
+// Protocol step 5: maps and touches one owed slab; false if none is owed
+// (then it costs one relaxed load). Any thread; meant for idle workers.
+bool refill_reserve();
+// Unmaps every slab in the reserve and forgets what is owed (shutdown).
+void release_reserve();
+// Slabs in the reserve now (tests, the task dump).
+std::size_t reserve_size();
 
 }  // namespace weft::core::frame_allocator

@@ -1,6 +1,7 @@
 // Where coroutine frames, fiber objects and timer entries come from: 16-byte
 // aligned, never overlapping, reused through the thread's free lists, and
-// safe to free on another thread than the one that allocated.
+// safe to free on another thread than the one that allocated; slabs taken
+// from and given back to a bounded reserve that refills what was taken.
 #include "runtime/core/frame_allocator.h"
 
 #include <gtest/gtest.h>
@@ -54,6 +55,63 @@ TEST(FrameAllocator, FramesFreedOnAnotherThreadAreReturned) {
     for (void* p : frames) frame_allocator::deallocate(p, 320);
   });
   consumer.join();
+}
+
+// Frames of 1008 bytes (the largest class but one): 2,080 to a slab, whose
+// first 64 bytes are its header.
+constexpr std::size_t kBigFrame = 1008;
+constexpr std::size_t kBigFramesPerSlab = (kHugePageSize - 64) / kBigFrame;
+
+// Allocates `n` big frames on a thread of its own and, if `free_them`,
+// frees them there too; the thread's exit retires its slabs.
+std::vector<void*> on_a_new_thread(std::size_t n, bool free_them) {
+  std::vector<void*> frames;
+  std::thread t([&] {
+    for (std::size_t i = 0; i < n; ++i) frames.push_back(frame_allocator::allocate(kBigFrame));
+    if (free_them) {
+      for (void* p : frames) frame_allocator::deallocate(p, kBigFrame);
+      frames.clear();
+    }
+  });
+  t.join();
+  return frames;
+}
+
+TEST(FrameReserve, RefillsExactlyWhatWasTaken) {
+  if (WEFT_ASAN) GTEST_SKIP() << "under ASan frames come from operator new: no slabs";
+  frame_allocator::release_reserve();
+  EXPECT_FALSE(frame_allocator::refill_reserve()) << "nothing was taken, nothing is owed";
+  // Three slabs carved: three owed.
+  std::vector<void*> held = on_a_new_thread(2 * kBigFramesPerSlab + 1, /*free_them=*/false);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(frame_allocator::refill_reserve()) << i;
+  EXPECT_FALSE(frame_allocator::refill_reserve());
+  EXPECT_EQ(frame_allocator::reserve_size(), 3u);
+  // The next slab comes from the reserve, which is owed it again.
+  std::vector<void*> one = on_a_new_thread(1, /*free_them=*/false);
+  EXPECT_EQ(frame_allocator::reserve_size(), 2u);
+  EXPECT_TRUE(frame_allocator::refill_reserve());
+  EXPECT_EQ(frame_allocator::reserve_size(), 3u);
+  // Every frame is usable.
+  for (void* p : held) std::memset(p, 0xcd, kBigFrame);
+  for (void* p : held) frame_allocator::deallocate(p, kBigFrame);
+  for (void* p : one) frame_allocator::deallocate(p, kBigFrame);
+  frame_allocator::release_reserve();
+  EXPECT_EQ(frame_allocator::reserve_size(), 0u);
+}
+
+TEST(FrameReserve, EmptiedSlabsComeBackUpToTheBound) {
+  if (WEFT_ASAN) GTEST_SKIP() << "under ASan frames come from operator new: no slabs";
+  frame_allocator::release_reserve();
+  // Three slabs, all freed on their own thread: each empties once retired
+  // and is kept, touched, instead of unmapped.
+  on_a_new_thread(2 * kBigFramesPerSlab + 1, /*free_them=*/true);
+  EXPECT_EQ(frame_allocator::reserve_size(), 3u);
+  EXPECT_FALSE(frame_allocator::refill_reserve()) << "the returned slabs paid what was owed";
+  // Past the bound they are unmapped.
+  on_a_new_thread((frame_allocator::kReserveSlabs + 4) * kBigFramesPerSlab, /*free_them=*/true);
+  EXPECT_EQ(frame_allocator::reserve_size(), frame_allocator::kReserveSlabs);
+  frame_allocator::release_reserve();
+  EXPECT_EQ(frame_allocator::reserve_size(), 0u);
 }
 
 // Huge-page runs are aligned to 2 MiB and usable to their rounded-up end.

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace weft::sched {
@@ -31,6 +33,25 @@ TEST(TaskRegistry, TakeAnyReturnsEachRemainingTaskOnce) {
   EXPECT_EQ(left.size(), 66u);
   for (std::size_t i = 0; i < tasks.size(); ++i) EXPECT_EQ(left.count(&tasks[i]), i % 3 == 0 ? 0u : 1u) << i;
   EXPECT_EQ(r.take_any(), nullptr);
+}
+
+// Tasks park on one worker and finish on another: two threads adding to
+// and removing from one shard at once (its spin lock; TSan checks it).
+TEST(TaskRegistry, OneShardServesTwoThreadsAtOnce) {
+  TaskRegistry r(1);
+  std::vector<Fake> a(5000), b(5000);
+  auto churn = [&r](std::vector<Fake>& tasks) {
+    for (int round = 0; round < 4; ++round) {
+      for (auto& t : tasks) r.add(&t, 0);
+      for (auto& t : tasks) r.remove(&t);
+    }
+    for (auto& t : tasks) r.add(&t, 0);
+  };
+  std::thread ta(churn, std::ref(a)), tb(churn, std::ref(b));
+  ta.join();
+  tb.join();
+  std::set<TaskHeader*> left = take_all(r);
+  EXPECT_EQ(left.size(), a.size() + b.size());
 }
 
 TEST(TaskRegistry, RemovalWritesNoOtherTask) {

@@ -1,7 +1,7 @@
 // What every weft primitive is built from: an intrusive Waiter (it lives in
 // the waiting fiber's stack, the coroutine's frame or the blocked thread's
 // stack: no allocation per wait), a FIFO WaitList, and the short spin lock
-// that guards a primitive's lists.
+// that guards a primitive's lists (core/detail/spin_lock.h).
 //
 // Hand-off rule, for every primitive: the side that ends a wait does so under
 // the primitive's lock: it unlinks the Waiter and moves any value, then
@@ -16,15 +16,16 @@
 // it set (without the lock) may return at once and its frame be gone.
 #pragma once
 
-#include <sched.h>
-
 #include <atomic>
 #include <cstdint>
 
+#include "runtime/core/detail/spin_lock.h"
 #include "runtime/core/thread_state.h"
 #include "runtime/core/waker.h"
 
 namespace weft::sync::detail {
+
+using core::detail::SpinLock;
 
 enum class Outcome : uint8_t {
   kPending,  // still waiting (or woken to compete again: Mutex's normal mode)
@@ -93,46 +94,6 @@ class WaitList {
  private:
   Waiter* head_ = nullptr;
   Waiter* tail_ = nullptr;
-};
-
-// Test-and-test-and-set. Held only for a few list operations, never across a
-// park; yields the CPU after a while in case the holder was descheduled.
-class SpinLock {
- public:
-  // While one is held its fiber is not preempted (ThreadState::preempt_off):
-  // a preempted holder would leave the others spinning on its lock. The
-  // ThreadState& forms are for callers that already hold it and cannot
-  // switch before unlocking (a coroutine's await_suspend): one call to the
-  // non-inlined accessor instead of three.
-  void lock() { lock(core::this_thread()); }
-  void lock(core::ThreadState& ts) {
-    ++ts.preempt_off;
-    // acquire: pairs with unlock()'s release.
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-        if (spins < 64) {
-          __builtin_ia32_pause();
-        } else {
-          sched_yield();
-        }
-      }
-    }
-  }
-  bool try_lock() {
-    if (!locked_.exchange(true, std::memory_order_acquire)) {
-      ++core::this_thread().preempt_off;
-      return true;
-    }
-    return false;
-  }
-  void unlock() { unlock(core::this_thread()); }
-  void unlock(core::ThreadState& ts) {
-    locked_.store(false, std::memory_order_release);
-    --ts.preempt_off;
-  }
-
- private:
-  std::atomic<bool> locked_{false};
 };
 
 // Hand-off rule, form a: ends a wait while still holding the primitive's
