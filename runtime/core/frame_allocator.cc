@@ -48,12 +48,11 @@ class Reserve {
     return true;
   }
   bool refill_one() {
-    if (owed_.load(std::memory_order_relaxed) == 0) return false;  // the idle path's usual answer
+    if (!claim_owed()) return false;  // the idle path's usual answer: one load
     if (size() == kReserveSlabs) {
       owed_.store(0, std::memory_order_relaxed);  // full: released slabs paid
       return false;
     }
-    if (!claim_owed()) return false;
     void* slab;
     try {
       slab = map_huge(kSlabSize);
