@@ -146,12 +146,13 @@ TEST_P(ChannelTest, SelectTakesExactlyOneReadyCase) {
   EXPECT_EQ(*c.recv(), "hello");
 }
 
-Task<std::size_t> coro_select_timeout(Channel<int>* a, Channel<int>* b) {
+Task<std::size_t> coro_select_timeout(Channel<int>* a, Channel<int>* b, Event* timed_out) {
   Channel<int>::RecvCase ra(*a);
   Channel<int>::RecvCase rb(*b);
   SelectCase* cases[] = {&ra, &rb};
   Result<std::size_t> r = co_await async_select(cases, WaitOptions::after(10ms));
   EXPECT_EQ(r.error(), Errc::kTimedOut);
+  timed_out->set();
   Result<std::size_t> again = co_await async_select(cases);  // b is sent to below
   EXPECT_EQ(*rb.value(), 5);
   co_return *again;
@@ -159,8 +160,11 @@ Task<std::size_t> coro_select_timeout(Channel<int>* a, Channel<int>* b) {
 
 TEST_P(ChannelTest, CoroutineSelectTimesOutThenReceives) {
   Channel<int> a(0), b(0);
-  auto h = rt().spawn(coro_select_timeout(&a, &b));
-  std::this_thread::sleep_for(30ms);
+  Event timed_out;
+  auto h = rt().spawn(coro_select_timeout(&a, &b, &timed_out));
+  // A handshake, not a sleep: a rendezvous send made before the first
+  // select has timed out would complete that select instead (TSan, CI).
+  timed_out.wait();
   EXPECT_FALSE(b.send(5));
   EXPECT_EQ(h.join(), 1u);
 }
