@@ -42,7 +42,7 @@ void close_conn(int ep, int fd) {
 
 void want_out(int ep, int fd, bool on) {
   epoll_event ev{};
-  ev.events = EPOLLIN | (on ? EPOLLOUT : 0);
+  ev.events = on ? EPOLLIN | EPOLLOUT : EPOLLIN;
   ev.data.fd = fd;
   ::epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
 }

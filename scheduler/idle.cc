@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/core/detail/sanitizers.h"
+
 namespace weft::sched {
 
 Idle::Idle(uint32_t num_workers) : state_(num_workers << kShift), num_workers_(num_workers) {
@@ -27,7 +29,12 @@ bool Idle::transition_worker_to_parked(uint32_t worker, bool is_searching) {
   uint32_t prev = state_.fetch_sub(dec, std::memory_order_seq_cst);
   // Pairs with the fence in notify_should_wakeup: our re-check of the queues
   // (step 3) comes after the registration in the single total order.
+  // ThreadSanitizer does not model fences; there notify_should_wakeup reads
+  // the state with a read-modify-write instead, which the fetch_sub above
+  // already orders against (see there).
+#if !WEFT_TSAN
   std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
   sleepers_.push_back(worker);
   return is_searching && (prev & kMask) == 1;
 }
@@ -51,8 +58,17 @@ bool Idle::notify_should_wakeup() const {
   // pairs with the fence in transition_worker_to_parked. A fence and a plain
   // load, not a read-modify-write: the line stays shared between workers
   // instead of bouncing on every push.
+#if WEFT_TSAN
+  // The same ordering in the form ThreadSanitizer understands: two seq_cst
+  // read-modify-writes of state_ are ordered, and the later one reads from
+  // the earlier (a release sequence), so either the parker's re-check sees
+  // our push or we see its registration. One locked instruction per push,
+  // which only the TSan build pays.
+  uint32_t s = state_.fetch_add(0, std::memory_order_seq_cst);
+#else
   std::atomic_thread_fence(std::memory_order_seq_cst);
   uint32_t s = state_.load(std::memory_order_relaxed);
+#endif
   return (s & kMask) == 0 && (s >> kShift) < num_workers_;
 }
 

@@ -93,8 +93,12 @@ TEST(TimerQueue, RandomDeadlinesFireInOrderAcrossCompactions) {
     timers.push_back(q.add(deadline_of[tasks.back().get()], core::Waker::for_task(tasks.back().get())));
     // None has fired yet. Two in three of the new ones, and some older ones
     // anywhere in the heap: past half cancelled, the heap compacts.
-    if (i % 3 != 0) EXPECT_FALSE(timers.back().cancel());
-    if (i % 5 == 0) EXPECT_FALSE(timers[rng() % timers.size()].cancel());
+    if (i % 3 != 0) {
+      EXPECT_FALSE(timers.back().cancel());
+    }
+    if (i % 5 == 0) {
+      EXPECT_FALSE(timers[rng() % timers.size()].cancel());
+    }
   }
   std::set<const core::TaskHeader*> live;
   for (int i = 0; i < kEntries; ++i)
@@ -110,7 +114,9 @@ TEST(TimerQueue, RandomDeadlinesFireInOrderAcrossCompactions) {
       EXPECT_LE(last_fired, d);
       last_fired = d;
     }
-    if (q.next_deadline() != INT64_MAX) EXPECT_GT(q.next_deadline(), now);
+    if (q.next_deadline() != INT64_MAX) {
+      EXPECT_GT(q.next_deadline(), now);
+    }
   }
   EXPECT_EQ(std::set<const core::TaskHeader*>(ex.scheduled.begin(), ex.scheduled.end()), live);
   EXPECT_EQ(ex.scheduled.size(), live.size());
