@@ -1,4 +1,4 @@
-"""weft_test: a GoogleTest binary with the runtime, the fixture and gtest_main."""
+"""weft_test: a GoogleTest binary with the runtime, the fixture, eventually() and gtest_main."""
 
 def weft_test(name, srcs, deps = [], size = "medium", **kw):
     native.cc_test(
@@ -8,6 +8,7 @@ def weft_test(name, srcs, deps = [], size = "medium", **kw):
         deps = deps + [
             "//runtime",
             "//runtime/core",
+            "//tests/support:eventually",
             "//tests/support:runtime_fixture",
             "//third_party:gtest_main",
         ],

@@ -13,6 +13,7 @@
 
 #include "io/detail/accept_queue.h"  // kCapacity, kernel_supports()
 #include "tests/io/io_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace weft {
 namespace {
@@ -145,8 +146,7 @@ TEST_P(AcceptTest, ConnectionsMadeBeforeAcceptingAreAllTakenAndTheQueueIsBounded
   std::vector<TcpStream> clients;
   for (uint32_t i = 1; i <= kCap; ++i) clients.push_back(client(i));
   if (multishot()) {
-    auto until = Clock::now() + 5s;
-    while (listener().queued_connections() < kCap && Clock::now() < until) std::this_thread::sleep_for(1ms);
+    testing::eventually([&] { return listener().queued_connections() >= kCap; }, 5s);
     EXPECT_EQ(listener().queued_connections(), kCap);
   }
   for (uint32_t i = kCap + 1; i <= kCap + 10; ++i) clients.push_back(client(i));
@@ -225,8 +225,7 @@ TEST_P(AcceptTest, DroppingAListenerClosesConnectionsNobodyTook) {
   std::vector<TcpStream> clients;
   for (uint32_t i = 1; i <= 5; ++i) clients.push_back(client(i));
   if (multishot()) {
-    auto until = Clock::now() + 5s;
-    while (listener().queued_connections() < 5 && Clock::now() < until) std::this_thread::sleep_for(1ms);
+    testing::eventually([&] { return listener().queued_connections() >= 5; }, 5s);
     EXPECT_EQ(listener().queued_connections(), 5u);
   }
   { TcpListener gone = std::move(listener_); }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/io/io_fixture.h"
+#include "tests/support/eventually.h"
 
 namespace weft {
 namespace {
@@ -233,9 +234,7 @@ TEST_P(TcpTest, WritingToAClosedPeerIsBrokenPipeNotSigpipe) {
 // below is sent only once the task has seen its timeout, however late a
 // loaded machine lets it run.
 bool wait_for_flag(const std::atomic<bool>& flag) {
-  const auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (!flag.load() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
-  return flag.load();
+  return testing::eventually([&] { return flag.load(); }, 10s);
 }
 
 TEST_P(TcpTest, ReadDeadlineLosesNothing) {

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/eventually.h"
 #include "tests/support/runtime_fixture.h"
 
 namespace weft {
@@ -76,8 +77,7 @@ TEST(BlockingPool, IdleThreadsExit) {
   std::vector<std::thread> callers;
   for (int i = 0; i < 4; ++i) callers.emplace_back([] { blocking([] { std::this_thread::sleep_for(5ms); }); });
   for (auto& t : callers) t.join();
-  auto until = std::chrono::steady_clock::now() + 5s;
-  while (pool.threads() > 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+  testing::eventually([&] { return pool.threads() == 0; }, 5s);
   EXPECT_EQ(pool.threads(), 0u);
   pool.set_idle_timeout_for_testing(10s);
 }

@@ -9,6 +9,7 @@
 
 #include "runtime/core/detail/sanitizers.h"
 #include "runtime/core/frame_allocator.h"
+#include "tests/support/eventually.h"
 #include "tests/support/runtime_fixture.h"
 #include "weft/weft.h"
 
@@ -24,16 +25,6 @@ Task<int> wait_for(Event* go, int i) {
   co_return i;
 }
 
-// Polls (not a timing assertion): true once `done` holds, false after 30 s.
-template <class F>
-bool eventually(F done) {
-  for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return done();
-}
-
 TEST_P(FrameReserve, IdleWorkersRefillWhatASpawnBurstTookAndShutdownReleasesIt) {
   if (WEFT_ASAN) GTEST_SKIP() << "under ASan frames come from operator new: no slabs";
   core::frame_allocator::release_reserve();
@@ -42,7 +33,7 @@ TEST_P(FrameReserve, IdleWorkersRefillWhatASpawnBurstTookAndShutdownReleasesIt) 
   Event go;
   std::vector<JoinHandle<int>> hs;
   for (int i = 0; i < 20000; ++i) hs.push_back(rt().spawn(wait_for(&go, i)));
-  EXPECT_TRUE(eventually([] { return core::frame_allocator::reserve_size() > 0; }))
+  EXPECT_TRUE(testing::eventually([] { return core::frame_allocator::reserve_size() > 0; }))
       << "no idle worker refilled the reserve";
   EXPECT_LE(core::frame_allocator::reserve_size(), core::frame_allocator::kReserveSlabs);
   go.set();

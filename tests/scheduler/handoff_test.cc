@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/core/detail/sanitizers.h"
+#include "tests/support/eventually.h"
 #include "tests/support/runtime_fixture.h"
 #include "weft/weft.h"
 
@@ -52,8 +53,7 @@ int children_run_while_blocked(Runtime& rt, std::chrono::milliseconds wait) {
       },
       SpawnOptions{.name = "blocker", .preemptible = false, .worker = 0});
   while (!blocked.load()) std::this_thread::yield();
-  const auto until = std::chrono::steady_clock::now() + wait;
-  while (ran.load() < kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  testing::eventually([&] { return ran.load() >= kChildren; }, wait);
   const int seen = ran.load();
   EXPECT_EQ(::write(p.fd[1], "x", 1), 1);
   EXPECT_EQ(blocker.join(), 1);
@@ -124,9 +124,7 @@ TEST_P(HandOff, EveryWorkerBlockedSpareWorkersRunTheirTasks) {
   // Each blocker's last child sits in its worker's LIFO slot until the
   // kHandOff signal moves it, which ThreadSanitizer may never deliver.
   const int want = core::kTsan ? n * (kChildren - 1) : n * kChildren;
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (ran->load() < want && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-  EXPECT_GE(ran->load(), want);
+  EXPECT_TRUE(testing::eventually([&] { return ran->load() >= want; }, 10s)) << ran->load() << " of " << want << " ran";
   EXPECT_GE(rt().spare_workers_started(), 1u);
   blocked.release();
   // The runtime carries on normally afterwards, spares or not.
@@ -146,12 +144,11 @@ TEST_P(HandOff, TimersOfARestingSpareStillFire) {
     sleep_for(200ms);
     woke->fetch_add(1);
   });
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (asleep->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  testing::eventually([&] { return asleep->load() >= n * kChildren; }, 10s);
   ASSERT_EQ(asleep->load(), n * kChildren);
   EXPECT_EQ(woke->load(), 0);
   blocked.release();  // the spares are no longer wanted
-  while (woke->load() < n * kChildren && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+  testing::eventually([&] { return woke->load() >= n * kChildren; }, 10s);
   EXPECT_EQ(woke->load(), n * kChildren);
 }
 
