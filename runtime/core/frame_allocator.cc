@@ -21,10 +21,14 @@ constexpr std::size_t kGranule = 16;
 constexpr std::size_t kClasses = 64;                  // frames up to 1 KiB
 constexpr std::size_t kSlabSize = kHugePageSize;      // 2 MiB: one transparent huge page
 constexpr std::size_t kFreeListBytes = 1 << 20;       // per class per thread
-constexpr uint32_t kRetired = 0x80000000u;
+constexpr int64_t kRetired = int64_t(1) << 62;
 
+// Protocol step 3. Until its owner retires it, `word` is minus the frames
+// returned so far (at most 0, so never kRetired + 1); retire() adds kRetired
+// plus the frames carved, which only the owner counted, in plain arithmetic:
+// from then on it is kRetired plus the live frames.
 struct Slab {
-  std::atomic<uint32_t> word{0};  // [retired:1][live frames:31]
+  std::atomic<int64_t> word{0};
 };
 
 struct FreeFrame {
@@ -122,29 +126,51 @@ void release(Slab* slab) {
   if (!reserve().give(slab)) unmap_huge(slab, kSlabSize);
 }
 
-// Protocol step 3, both sides.
-void retire(Slab* slab) {
-  if (slab != nullptr && (slab->word.fetch_or(kRetired, std::memory_order_acq_rel) & ~kRetired) == 0) release(slab);
+// Protocol step 3, both sides. acq_rel on both: whichever side releases the
+// slab must see the other side's last writes to its frames.
+void retire(Slab* slab, int64_t carved) {
+  if (slab != nullptr && slab->word.fetch_add(kRetired + carved, std::memory_order_acq_rel) + carved == 0) release(slab);
 }
-void return_to_slab(Slab* slab) {
-  if (slab->word.fetch_sub(1, std::memory_order_acq_rel) == (kRetired | 1)) release(slab);
+void return_to_slab(Slab* slab, int64_t frames) {
+  if (slab->word.fetch_sub(frames, std::memory_order_acq_rel) == kRetired + frames) release(slab);
 }
 
 struct Cache {
   FreeFrame* head[kClasses] = {};
   std::size_t count[kClasses] = {};
   Slab* slab = nullptr;
+  int64_t carved = 0;  // frames carved from `slab`: only this thread counts them
   char* bump = nullptr;
   char* end = nullptr;
+  // Step 2: frames given back to `returning` and not yet subtracted from it.
+  Slab* returning = nullptr;
+  int64_t returned = 0;
 
   ~Cache() {
     for (std::size_t c = 0; c < kClasses; ++c) {
       while (FreeFrame* f = head[c]) {
         head[c] = f->next;
-        return_to_slab(slab_of(f));
+        return_frame(f);
       }
     }
-    retire(slab);
+    flush_returns();
+    retire(slab, carved);
+  }
+
+  // Frames freed one after another mostly share a slab (a batch joined in
+  // the order it was spawned): one subtraction per run, not per frame.
+  void return_frame(void* frame) {
+    Slab* s = slab_of(frame);
+    if (s != returning) {
+      flush_returns();
+      returning = s;
+    }
+    ++returned;
+  }
+  void flush_returns() {
+    if (returning != nullptr) return_to_slab(returning, returned);
+    returning = nullptr;
+    returned = 0;
   }
 
   // Slabs are aligned to their size, so a frame's slab is its address
@@ -157,14 +183,15 @@ struct Cache {
     const std::size_t bytes = (c + 1) * kGranule;
     if (bump == nullptr || bump + bytes > end) {
       void* mem = take_slab();
-      retire(slab);
+      retire(slab, carved);
       slab = new (mem) Slab();
+      carved = 0;
       bump = static_cast<char*>(mem) + 64;
       end = static_cast<char*>(mem) + kSlabSize;
     }
     void* frame = bump;
     bump += bytes;
-    slab->word.fetch_add(1, std::memory_order_relaxed);  // only the owner adds
+    ++carved;  // no locked instruction per frame (step 3)
     return frame;
   }
 };
@@ -180,8 +207,14 @@ std::size_t size_class(std::size_t size) { return (size + kGranule - 1) / kGranu
 
 }  // namespace
 
-bool refill_reserve() { return reserve().refill_one(); }
-void release_reserve() { reserve().release_all(); }
+bool refill_reserve() {
+  cache().flush_returns();
+  return reserve().refill_one();
+}
+void release_reserve() {
+  cache().flush_returns();
+  reserve().release_all();
+}
 std::size_t reserve_size() { return reserve().size(); }
 
 void* allocate(std::size_t size) {
@@ -204,7 +237,7 @@ void deallocate(void* p, std::size_t size) noexcept {
   }
   Cache& cache_ = cache();
   if (cache_.count[c] * (c + 1) * kGranule >= kFreeListBytes) {
-    return_to_slab(Cache::slab_of(p));
+    cache_.return_frame(p);
     return;
   }
   auto* f = static_cast<FreeFrame*>(p);

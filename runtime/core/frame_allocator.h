@@ -12,12 +12,18 @@
 //      keeps freed frames in per-size-class free lists (at most 1 MiB of
 //      frames per class).
 //   2. A frame freed on any thread joins that thread's free list; past the
-//      list's cap it is returned to its slab instead.
+//      list's cap it is returned to its slab instead. The thread counts a
+//      run of returns to one slab itself and subtracts the run in one go
+//      when it returns a frame of another slab, goes idle
+//      (refill_reserve()) or exits: a slab is released at most that late.
 //   3. A slab counts the frames handed out and not returned. When its owner
 //      moves on to a new slab it marks the old one retired; whichever side
 //      sees "retired and zero live frames" last releases it (step 6). The
 //      count and the retired bit share one atomic word, so exactly one side
-//      does.
+//      does. Only returns touch the word before retirement: the owner counts
+//      what it carves in a plain field and adds it when it retires the slab,
+//      so carving a frame costs no locked instruction (whose wait for the
+//      new frame's stores to fresh memory was most of a spawn's cost).
 //   4. A thread that needs a new slab takes one from a small process-wide
 //      reserve of slabs already mapped and touched, else maps a fresh one;
 //      either way the reserve is owed one slab (at most kReserveSlabs owed).
@@ -45,8 +51,11 @@ void deallocate(void* p, std::size_t size) noexcept;
 inline constexpr std::size_t kReserveSlabs = 8;
 // Protocol step 5: maps and touches one owed slab; false if none is owed
 // (then it costs one relaxed load). Any thread; meant for idle workers.
+// First it subtracts the frames this thread returned and has not yet
+// subtracted (step 2), so an idle thread holds no slab back.
 bool refill_reserve();
-// Unmaps every slab in the reserve and forgets what is owed (shutdown).
+// Unmaps every slab in the reserve and forgets what is owed (shutdown),
+// after subtracting this thread's pending returns as refill_reserve() does.
 void release_reserve();
 // Slabs in the reserve now (tests, the task dump).
 std::size_t reserve_size();

@@ -114,6 +114,29 @@ TEST(FrameReserve, EmptiedSlabsComeBackUpToTheBound) {
   EXPECT_EQ(frame_allocator::reserve_size(), 0u);
 }
 
+// A thread counts its returns to one slab and subtracts them together (step
+// 2): when it moves on to another slab, when it goes idle, when it exits.
+TEST(FrameReserve, ReturnsToOneSlabAreSubtractedTogether) {
+  if (WEFT_ASAN) GTEST_SKIP() << "under ASan frames come from operator new: no slabs";
+  // Three slabs carved on a thread whose exit retired them all; the frames
+  // are still live.
+  std::vector<void*> held = on_a_new_thread(2 * kBigFramesPerSlab + 1, /*free_them=*/false);
+  frame_allocator::release_reserve();  // nothing kept, nothing owed
+  std::thread t([&] {
+    // The first 1 MiB of frames stays in this thread's free list, so slab 1
+    // stays in use; the rest of slab 1, all of slab 2 and slab 3's frame go
+    // back to their slabs.
+    for (void* p : held) frame_allocator::deallocate(p, kBigFrame);
+    EXPECT_EQ(frame_allocator::reserve_size(), 1u) << "slab 2, subtracted when slab 3's run began";
+    EXPECT_FALSE(frame_allocator::refill_reserve()) << "nothing is owed";
+    EXPECT_EQ(frame_allocator::reserve_size(), 2u) << "going idle subtracted slab 3's frame";
+  });
+  t.join();
+  EXPECT_EQ(frame_allocator::reserve_size(), 3u) << "the thread's exit returned its free list: slab 1";
+  frame_allocator::release_reserve();
+  EXPECT_EQ(frame_allocator::reserve_size(), 0u);
+}
+
 // Huge-page runs are aligned to 2 MiB and usable to their rounded-up end.
 TEST(HugePages, MappingsAreAlignedAndWholePages) {
   for (std::size_t bytes : {std::size_t(1), kHugePageSize, kHugePageSize + 1}) {
