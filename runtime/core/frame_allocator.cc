@@ -139,9 +139,9 @@ struct Cache {
   FreeFrame* head[kClasses] = {};
   std::size_t count[kClasses] = {};
   Slab* slab = nullptr;
-  int64_t carved = 0;  // frames carved from `slab`: only this thread counts them
   char* bump = nullptr;
   char* end = nullptr;
+  int64_t carved = 0;  // frames carved from `slab`: only this thread counts them
   // Step 2: frames given back to `returning` and not yet subtracted from it.
   Slab* returning = nullptr;
   int64_t returned = 0;
