@@ -49,10 +49,11 @@ void deallocate(void* p, std::size_t size) noexcept;
 
 // The reserve's bound: 16 MiB of slabs mapped ahead of need, at most.
 inline constexpr std::size_t kReserveSlabs = 8;
-// Protocol step 5: maps and touches one owed slab; false if none is owed
-// (then it costs one relaxed load). Any thread; meant for idle workers.
+// Protocol step 5: maps and touches one owed slab; false if none is owed.
 // First it subtracts the frames this thread returned and has not yet
-// subtracted (step 2), so an idle thread holds no slab back.
+// subtracted (step 2), so an idle thread holds no slab back. With nothing
+// pending and nothing owed it costs the thread-cache lookup and one relaxed
+// load. Any thread; meant for idle workers.
 bool refill_reserve();
 // Unmaps every slab in the reserve and forgets what is owed (shutdown),
 // after subtracting this thread's pending returns as refill_reserve() does.
