@@ -27,14 +27,15 @@ class StopLink final : public core::TaskAttachment {
 };
 }  // namespace
 
-void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options) {
-  if (scheduler.is_shutdown()) throw std::runtime_error("weft: spawn on a runtime that has shut down");
+void spawn_on(sched::Scheduler* scheduler, core::TaskHeader* task, const SpawnOptions& options) {
+  if (scheduler == nullptr) scheduler = &current_scheduler();
+  if (scheduler->is_shutdown()) throw std::runtime_error("weft: spawn on a runtime that has shut down");
   if (options.stop != nullptr && options.stop->stop_possible()) {
     if (options.stop->stop_requested()) task->cancel_requested.store(true, std::memory_order_relaxed);
     // Before the task can run (and finish): finish_task deletes it.
     task->attach(new StopLink(task, *options.stop));
   }
-  scheduler.spawn(task, options);
+  scheduler->spawn(task, options);
 }
 
 sched::Scheduler& current_scheduler() {

@@ -27,13 +27,16 @@ class Scheduler;
 class Runtime;
 
 namespace detail {
-void spawn_on(sched::Scheduler& scheduler, core::TaskHeader* task, const SpawnOptions& options);
+// Spawns `task` on `scheduler`, or with none on the runtime whose worker (or
+// task) is running on this thread: std::logic_error outside a runtime. One
+// call from a spawn into the runtime, whichever form it has.
+void spawn_on(sched::Scheduler* scheduler, core::TaskHeader* task, const SpawnOptions& options);
 sched::Scheduler& current_scheduler();  // throws std::logic_error outside a runtime
 // The options of a spawn that gives none: one constant, no call.
 inline constexpr SpawnOptions kNoSpawnOptions{};
 
 template <class T>
-JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& options) {
+JoinHandle<T> spawn_task(sched::Scheduler* s, Task<T> task, const SpawnOptions& options) {
   if (!task.valid()) throw std::invalid_argument("weft: spawn of an empty Task");
   auto h = task.release();
   auto& promise = h.promise();
@@ -48,7 +51,7 @@ JoinHandle<T> spawn_task(sched::Scheduler& s, Task<T> task, const SpawnOptions& 
 }
 
 template <class F>
-auto spawn_fiber_task(sched::Scheduler& s, F&& fn, const SpawnOptions& options) {
+auto spawn_fiber_task(sched::Scheduler* s, F&& fn, const SpawnOptions& options) {
   using Fn = std::decay_t<F>;
   using R = std::invoke_result_t<Fn&>;
   auto* fiber = new core::FiberTask<R, Fn>(Fn(std::forward<F>(fn)));
@@ -71,7 +74,7 @@ class Runtime {
    public:
     template <class T>
     JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) const {
-      return detail::spawn_task(*scheduler_, std::move(task), options);
+      return detail::spawn_task(scheduler_.get(), std::move(task), options);
     }
     template <class T>
     JoinHandle<T> spawn(Task<T> task) const {
@@ -79,7 +82,7 @@ class Runtime {
     }
     template <class F>
     auto spawn_fiber(F&& fn, const SpawnOptions& options) const {
-      return detail::spawn_fiber_task(*scheduler_, std::forward<F>(fn), options);
+      return detail::spawn_fiber_task(scheduler_.get(), std::forward<F>(fn), options);
     }
     template <class F>
     auto spawn_fiber(F&& fn) const {
@@ -100,7 +103,7 @@ class Runtime {
 
   template <class T>
   JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) {
-    return detail::spawn_task(*scheduler_, std::move(task), options);
+    return detail::spawn_task(scheduler_.get(), std::move(task), options);
   }
   template <class T>
   JoinHandle<T> spawn(Task<T> task) {
@@ -108,7 +111,7 @@ class Runtime {
   }
   template <class F>
   auto spawn_fiber(F&& fn, const SpawnOptions& options) {
-    return detail::spawn_fiber_task(*scheduler_, std::forward<F>(fn), options);
+    return detail::spawn_fiber_task(scheduler_.get(), std::forward<F>(fn), options);
   }
   template <class F>
   auto spawn_fiber(F&& fn) {

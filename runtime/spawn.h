@@ -14,7 +14,7 @@ namespace weft {
 // co_await expression (`co_await spawn(child())`, gcc PR c++/99576).
 template <class T>
 JoinHandle<T> spawn(Task<T> task, const SpawnOptions& options) {
-  return detail::spawn_task(detail::current_scheduler(), std::move(task), options);
+  return detail::spawn_task(nullptr, std::move(task), options);
 }
 template <class T>
 JoinHandle<T> spawn(Task<T> task) {
@@ -23,7 +23,7 @@ JoinHandle<T> spawn(Task<T> task) {
 
 template <class F>
 auto spawn_fiber(F&& fn, const SpawnOptions& options) {
-  return detail::spawn_fiber_task(detail::current_scheduler(), std::forward<F>(fn), options);
+  return detail::spawn_fiber_task(nullptr, std::forward<F>(fn), options);
 }
 template <class F>
 auto spawn_fiber(F&& fn) {

@@ -74,11 +74,6 @@ Scheduler::Scheduler(const Config& config, const DriverFactory& drivers)
 
 Scheduler::~Scheduler() { shutdown(); }
 
-Scheduler* Scheduler::current() {
-  // Only Scheduler implements core::Executor, so the downcast is exact.
-  return static_cast<Scheduler*>(core::this_thread().executor);
-}
-
 Worker* Scheduler::current_worker() {
   core::ThreadState& ts = core::this_thread();
   return ts.executor == this ? static_cast<Worker*>(ts.worker) : nullptr;
@@ -144,6 +139,28 @@ uint32_t Scheduler::home_for_spawn() {
   return next_home_.fetch_add(1, std::memory_order_relaxed) % num_workers();
 }
 
+// Inline: on every spawn (and add_live on every finish).
+inline uint64_t Scheduler::take_id(Worker* here) {
+  if (here == nullptr) return next_id_.fetch_add(1, std::memory_order_relaxed);
+  if (here->next_id_in_block == here->id_block_end) {
+    here->next_id_in_block = next_id_.fetch_add(kIdBlock, std::memory_order_relaxed);
+    here->id_block_end = here->next_id_in_block + kIdBlock;
+  }
+  return here->next_id_in_block++;
+}
+
+inline void Scheduler::add_live(Worker* here, int64_t delta) {
+  if (here == nullptr) {
+    // Outside threads and the shutdown thread share the last shard.
+    live_[num_slots()].n.fetch_add(delta, std::memory_order_release);
+    return;
+  }
+  // A worker's shard is written only by that worker: a plain load and store,
+  // no locked instruction. release: pairs with live_tasks()'s acquire loads.
+  std::atomic<int64_t>& n = live_[here->index()].n;
+  n.store(n.load(std::memory_order_relaxed) + delta, std::memory_order_release);
+}
+
 void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   const bool placed = options.worker != SpawnOptions::kAnyWorker;
   if (placed && options.worker >= num_workers())
@@ -173,7 +190,7 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
 
 void Scheduler::schedule(TaskHeader* task) { schedule_from(current_worker(), task); }
 
-void Scheduler::schedule_from(Worker* here, TaskHeader* task) {
+inline void Scheduler::schedule_from(Worker* here, TaskHeader* task) {
   // A wake from outside the workers (a plain thread, a blocking-pool thread,
   // another runtime) may still be unparking a worker after the task it
   // pushed has run and been joined: shutdown waits for it (step 3).
@@ -219,27 +236,6 @@ void Scheduler::notify_parked() {
 
 void Scheduler::notify_if_work_pending() {
   if (work_queued()) notify_parked();
-}
-
-uint64_t Scheduler::take_id(Worker* here) {
-  if (here == nullptr) return next_id_.fetch_add(1, std::memory_order_relaxed);
-  if (here->next_id_in_block == here->id_block_end) {
-    here->next_id_in_block = next_id_.fetch_add(kIdBlock, std::memory_order_relaxed);
-    here->id_block_end = here->next_id_in_block + kIdBlock;
-  }
-  return here->next_id_in_block++;
-}
-
-void Scheduler::add_live(Worker* here, int64_t delta) {
-  if (here == nullptr) {
-    // Outside threads and the shutdown thread share the last shard.
-    live_[num_slots()].n.fetch_add(delta, std::memory_order_release);
-    return;
-  }
-  // A worker's shard is written only by that worker: a plain load and store,
-  // no locked instruction. release: pairs with live_tasks()'s acquire loads.
-  std::atomic<int64_t>& n = live_[here->index()].n;
-  n.store(n.load(std::memory_order_relaxed) + delta, std::memory_order_release);
 }
 
 std::size_t Scheduler::live_tasks() const {

@@ -29,6 +29,7 @@
 
 #include "runtime/core/stack.h"
 #include "runtime/core/task_header.h"
+#include "runtime/core/thread_state.h"
 #include "scheduler/config.h"
 #include "scheduler/driver.h"
 #include "scheduler/events.h"
@@ -51,7 +52,10 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   Scheduler& operator=(const Scheduler&) = delete;
 
   // The scheduler whose worker (or task) is running on this thread, if any.
-  static Scheduler* current();
+  static Scheduler* current() {
+    // Only Scheduler implements core::Executor, so the downcast is exact.
+    return static_cast<Scheduler*>(core::this_thread().executor);
+  }
 
   // Takes one reference for the scheduler and one for the caller's handle.
   void spawn(core::TaskHeader* task, const SpawnOptions& options);
@@ -61,8 +65,6 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   void schedule(core::TaskHeader* task) override;
   void count_stale_entry_reused() override { stale_reused_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t stale_entries_reused() const { return stale_reused_.load(std::memory_order_relaxed); }
-  // schedule() for a caller that already knows its worker (null: not one).
-  void schedule_from(Worker* here, core::TaskHeader* task);
 
   // ---- for workers ----
   const Config& config() const { return config_; }
@@ -162,6 +164,8 @@ class Scheduler final : public core::Executor, public std::enable_shared_from_th
   std::atomic<bool> waiting_for_tasks_{false};
   std::atomic<uint64_t> stale_reused_{0};  // by wakes (join_in_place.h, step 7)
   std::atomic<uint32_t> drained_{0};  // futex word for the shutdown waiter
+  // schedule() for a caller that already knows its worker (null: not one).
+  void schedule_from(Worker* here, core::TaskHeader* task);
   uint64_t take_id(Worker* here);
   void add_live(Worker* here, int64_t delta);
   std::atomic<uint32_t> next_home_{0};

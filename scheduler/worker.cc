@@ -235,7 +235,7 @@ void Worker::run_task(TaskHeader* task) {
 }
 
 // What every run starts with, from a queue or in place of a yield.
-void Worker::begin_run(TaskHeader* task) {
+inline void Worker::begin_run(TaskHeader* task) {
   task->last_worker = static_cast<uint16_t>(index_);
   task->budget = core::TaskHeader::kBudget;
   // Whatever made it stop last time honoured any preempt request.
@@ -420,10 +420,6 @@ void Worker::hand_off_from_signal() {
 
 void Worker::schedule_local(TaskHeader* task, bool lifo) {
   QueueOpGuard guard(in_queue_op_);
-  schedule_local_unguarded(task, lifo);
-}
-
-void Worker::schedule_local_unguarded(TaskHeader* task, bool lifo) {
   if (task->pinned && task->home_worker == index_) {
     task->queue_next = nullptr;
     if (pinned_tail_) {

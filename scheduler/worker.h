@@ -120,7 +120,6 @@ class Worker {
   void resume_fiber(core::FiberBase* fiber);
   void after_suspend(core::TaskHeader* task);
   void requeue(core::TaskHeader* task, bool lifo);
-  void schedule_local_unguarded(core::TaskHeader* task, bool lifo);
   bool should_notify_after_push(bool ring_was_empty);
   void requeue_preempted(core::TaskHeader* task);
   void finish(core::TaskHeader* task);

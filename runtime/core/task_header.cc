@@ -32,12 +32,11 @@ const char* to_string(WaitReason reason) {
   return "?";
 }
 
-Dequeued TaskHeader::transition_to_running() {
-  // acquire: pairs with the release that made the task Runnable (a wake or a
-  // requeue), so the worker sees what the waker wrote; and with the joiner's
+// A fresh fiber (its joiner may claim it) or a stale entry.
+Dequeued TaskHeader::transition_to_running_slow(uint64_t cur) {
+  // acquire (here and in the inline part): also pairs with the joiner's
   // claim, so a stale entry's reference is seen taken.
   static_assert(uint64_t(TaskState::kRunnable) == 0 && uint64_t(TaskState::kRunning) == 1);
-  uint64_t cur = state_.load(std::memory_order_acquire);
   for (;;) {
     if (cur & kStaleEntry) {
       // A joiner ran it in place: this entry is spent, not run.
@@ -47,10 +46,7 @@ Dequeued TaskHeader::transition_to_running() {
     }
     if ((cur & kStateMask) != uint64_t(TaskState::kRunnable)) return Dequeued::kNotRunnable;
     if (!(cur & kFresh)) {
-      // Only the worker that dequeued the task writes a Runnable task's word
-      // (a waker's transition_on_wake returns without writing, and a joiner
-      // claims only FRESH tasks), so a load and a store suffice: no locked
-      // instruction.
+      // A stale entry spent by someone else meanwhile: as in the inline part.
       state_.store(cur | uint64_t(TaskState::kRunning), std::memory_order_relaxed);
       return Dequeued::kRun;
     }
@@ -109,19 +105,6 @@ void TaskHeader::transition_to_runnable() {
   state_.fetch_and(~(kStateMask | kNotified), std::memory_order_release);
 }
 
-void TaskHeader::transition_to_done() {
-  // A store, not a CAS: only the worker running the task makes this
-  // transition, and a waker racing with it can only set NOTIFIED or bump the
-  // token of a Running task, both meaningless once it is Done (every wake of
-  // a Done task does nothing, whatever its token). A waker whose CAS loses to
-  // this store reloads, sees Done and gives up. Saves a locked instruction
-  // per task.
-  // release: pairs with state()'s acquire in dumps; the result itself is
-  // published through the join slot.
-  uint64_t cur = state_.load(std::memory_order_relaxed);
-  state_.store((cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kDone), std::memory_order_release);
-}
-
 void TaskHeader::transition_to_running_for_cancel() {
   uint64_t cur = state_.load(std::memory_order_relaxed);
   while (!state_.compare_exchange_weak(cur, (cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kRunning),
@@ -174,21 +157,12 @@ void TaskHeader::spend_token(uint32_t token) {
   }
 }
 
-TaskHeader::~TaskHeader() {
-  if (extras_ == nullptr) return;
+void TaskHeader::destroy_extras() {
   delete extras_->attachment;  // a task destroyed before it finished
   delete extras_;
 }
 
-void TaskHeader::unref() {
-  // The only reference left needs no locked instruction: nobody can take a
-  // new one without holding one already (an owning Waker is cloned from
-  // another, and a borrowed Waker becomes an owning one only while its task
-  // waits, which a task on its last reference, done and joined, never does).
-  // acquire: pairs with the other owners' release decrements below, so their
-  // writes to the task happen before its destruction. Typically the joiner's
-  // unref of a finished task: one atomic operation fewer per spawn + join.
-  if (refs_.load(std::memory_order_acquire) == 1) return ops_->destroy(this);
+void TaskHeader::unref_shared() {
   // acq_rel: the last owner must see every other owner's writes before it
   // destroys the task.
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) ops_->destroy(this);

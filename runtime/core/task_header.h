@@ -116,7 +116,9 @@ class TaskHeader {
   explicit TaskHeader(TaskKind kind) noexcept : kind_(kind) {}
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
-  ~TaskHeader();
+  ~TaskHeader() {
+    if (extras_ != nullptr) destroy_extras();
+  }
 
   // ---- identity ----
   uint64_t id() const { return id_; }
@@ -143,7 +145,21 @@ class TaskHeader {
   void transition_to_runnable_from_spawn() {
     state_.store(uint64_t(TaskState::kRunnable) | (kind_ == TaskKind::kFiber ? kFresh : 0), std::memory_order_relaxed);
   }
-  Dequeued transition_to_running();        // Runnable -> Running (the worker that dequeued it)
+  // Runnable -> Running, by the worker that dequeued it. Inline for the usual
+  // case, a task that is neither fresh nor left stale by a joiner.
+  Dequeued transition_to_running() {
+    // acquire: pairs with the release that made the task Runnable (a wake or
+    // a requeue), so the worker sees what the waker wrote.
+    uint64_t cur = state_.load(std::memory_order_acquire);
+    if ((cur & (kStateMask | kFresh | kStaleEntry)) != uint64_t(TaskState::kRunnable)) [[unlikely]]
+      return transition_to_running_slow(cur);
+    // Only the worker that dequeued the task writes a Runnable task's word
+    // (a waker's transition_on_wake returns without writing, and a joiner
+    // claims only FRESH tasks), so a load and a store suffice: no locked
+    // instruction.
+    state_.store(cur | uint64_t(TaskState::kRunning), std::memory_order_relaxed);
+    return Dequeued::kRun;
+  }
   // Runnable|FRESH -> Running|STALE, by the task's joiner, which then runs it
   // in place (scheduler/join_in_place.h). False: it has started already.
   bool transition_to_running_in_place();
@@ -155,7 +171,18 @@ class TaskHeader {
   bool spend_stale_entry();
   bool transition_to_blocked();            // Running -> Blocked; false: woken already, now Runnable
   void transition_to_runnable();           // Running -> Runnable (yield)
-  void transition_to_done();               // Running -> Done
+  // Running -> Done. A store, not a CAS: only the worker running the task
+  // makes this transition, and a waker racing with it can only set NOTIFIED
+  // or bump the token of a Running task, both meaningless once it is Done
+  // (every wake of a Done task does nothing, whatever its token). A waker
+  // whose CAS loses to this store reloads, sees Done and gives up. Saves a
+  // locked instruction per task.
+  void transition_to_done() {
+    // release: pairs with state()'s acquire in dumps; the result itself is
+    // published through the join slot.
+    uint64_t cur = state_.load(std::memory_order_relaxed);
+    state_.store((cur & ~(kStateMask | kNotified)) | uint64_t(TaskState::kDone), std::memory_order_release);
+  }
   void transition_to_running_for_cancel();  // any -> Running: shutdown(kCancel) only
   uint32_t wait_token() const { return uint32_t(state_.load(std::memory_order_acquire) >> kTokenShift); }
   // Ends the wait `token` from any thread; schedules the task if it was Blocked.
@@ -171,7 +198,18 @@ class TaskHeader {
 
   // ---- references: one shared by the scheduler and the JoinHandle (join.h, step 6), one per owning Waker ----
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void unref();
+  void unref() {
+    // The only reference left needs no locked instruction: nobody can take a
+    // new one without holding one already (an owning Waker is cloned from
+    // another, and a borrowed Waker becomes an owning one only while its
+    // task waits, which a task on its last reference, done and joined, never
+    // does). acquire: pairs with the other owners' release decrements, so
+    // their writes to the task happen before its destruction. Typically the
+    // joiner's unref of a finished task: one atomic operation fewer per
+    // spawn + join.
+    if (refs_.load(std::memory_order_acquire) == 1) return ops_->destroy(this);
+    unref_shared();
+  }
   void init_refs(uint32_t n) { refs_.store(n, std::memory_order_relaxed); }
 
   // ---- join slot (see join.h for the protocol) ----
@@ -235,6 +273,9 @@ class TaskHeader {
   static constexpr int kTokenShift = 32;
 
   bool transition_on_wake(uint32_t token);
+  Dequeued transition_to_running_slow(uint64_t cur);
+  void destroy_extras();
+  void unref_shared();
 
   std::atomic<uint64_t> state_{uint64_t(TaskState::kRunnable)};  // [token:32][flags:24][state:8]
   uint64_t id_ = 0;
