@@ -25,6 +25,7 @@
 #include "scheduler/preempt.h"
 #include "scheduler/run_queue.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/timer_queue.h"
 #include "scheduler/worker.h"
 #include "weft/io/detail/perform.h"
 #include "weft/weft.h"
@@ -287,6 +288,23 @@ void BM_TimerAddFire(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10000);
 }
 BENCHMARK(BM_TimerAddFire)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One worker's timer structure alone: N timers added with deadlines in
+// order (as sleepers that all sleep the same length do), then all fired; per
+// timer. Arg 100000 is the contract `sleep` binary's count.
+void BM_TimerQueueInOrder(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  sched::TimerQueue q;
+  std::vector<sched::TimerQueue::Timer> timers(static_cast<std::size_t>(n));
+  for (auto _ : state) {
+    const int64_t base = sched::TimerQueue::now_ns();
+    for (int64_t i = 0; i < n; ++i) timers[static_cast<std::size_t>(i)] = q.add(base + i, core::Waker());
+    benchmark::DoNotOptimize(q.fire_expired(base + n));
+    for (auto& t : timers) t.cancel();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_TimerQueueInOrder)->Arg(10000)->Arg(100000);
 
 // One steal of half a queue (RunQueue::Steal::steal_into), single-threaded:
 // the victim is refilled with 128 tasks, the thief takes 64 and drains them.

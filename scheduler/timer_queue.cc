@@ -30,13 +30,24 @@ struct TimerQueue::Entry {
 int64_t TimerQueue::now_ns() { return detail::monotonic_now_ns(); }
 
 void TimerQueue::release(Entry* e) {
+  // The last reference needs no locked instruction: nobody takes a new one,
+  // so a count of one means the other owner has let go. acquire: pairs with
+  // its release decrement, so its writes come before the free. Usually the
+  // Timer of a sleep that fired: the heap let go when it fired.
+  if (e->refs.load(std::memory_order_acquire) == 1) {
+    delete e;
+    return;
+  }
   // acq_rel: the last owner sees the other's writes before freeing.
   if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
 }
 
 bool TimerQueue::Timer::cancel_armed() {
   Entry* e = std::exchange(e_, nullptr);
-  const bool fired = !e->transition_to(Entry::kCancelled);
+  // A state that left kPending never changes again: a timer seen fired (the
+  // usual end of a sleep) needs no CAS. acquire: pairs with the heap's CAS.
+  const bool fired =
+      e->state.load(std::memory_order_acquire) == Entry::kFired || !e->transition_to(Entry::kCancelled);
   if (!fired) e->owner->cancelled_.fetch_add(1, std::memory_order_relaxed);
   release(e);
   return fired;
@@ -44,27 +55,54 @@ bool TimerQueue::Timer::cancel_armed() {
 
 TimerQueue::Timer TimerQueue::add(int64_t deadline_ns, core::Waker waker) {
   auto* e = new Entry{std::move(waker), this};
-  push(Slot{deadline_ns, e});
+  if (run_count() == 0 || run_.back().deadline <= deadline_ns) {
+    run_.push_back(Slot{deadline_ns, e});
+  } else {
+    push(Slot{deadline_ns, e});
+  }
   int64_t dead = cancelled_.load(std::memory_order_relaxed);
-  if (dead > 64 && dead * 2 > int64_t(heap_.size())) compact();
+  if (dead > 64 && dead * 2 > int64_t(count() + run_count())) compact();
   return Timer(e);
 }
 
+TimerQueue::Slot* TimerQueue::front(bool& in_run) {
+  Slot* top = count() > 0 ? &at(0) : nullptr;
+  Slot* first = run_count() > 0 ? &run_[run_head_] : nullptr;
+  in_run = first != nullptr && (top == nullptr || first->deadline < top->deadline);
+  return in_run ? first : top;
+}
+
+TimerQueue::Slot TimerQueue::pop_front(bool in_run) {
+  if (!in_run) return pop();
+  Slot s = run_[run_head_++];
+  constexpr std::size_t kDropFiredAt = 4096;  // slots: a memmove only now and then
+  if (run_head_ == run_.size()) {
+    run_.clear();  // keeps its buffer for the next run
+    run_head_ = 0;
+  } else if (run_head_ >= kDropFiredAt && run_head_ * 2 >= run_.size()) {
+    run_.erase(run_.begin(), run_.begin() + static_cast<std::ptrdiff_t>(run_head_));
+    run_head_ = 0;
+  }
+  return s;
+}
+
 int64_t TimerQueue::next_deadline() {
-  while (!empty()) {
-    Entry* top = at(0).entry;
-    if (top->state.load(std::memory_order_acquire) == Entry::kPending) return at(0).deadline;
-    pop();
+  bool in_run;
+  while (Slot* f = front(in_run)) {
+    if (f->entry->state.load(std::memory_order_acquire) == Entry::kPending) return f->deadline;
+    Entry* e = pop_front(in_run).entry;
     cancelled_.fetch_sub(1, std::memory_order_relaxed);  // it was cancelled (nothing else leaves kPending here)
-    release(top);
+    release(e);
   }
   return INT64_MAX;
 }
 
 std::size_t TimerQueue::fire_expired(int64_t now) {
   std::size_t fired = 0;
-  while (!empty() && at(0).deadline <= now) {
-    Entry* e = pop().entry;
+  bool in_run;
+  while (Slot* f = front(in_run)) {
+    if (f->deadline > now) break;
+    Entry* e = pop_front(in_run).entry;
     if (e->transition_to(Entry::kFired)) {
       std::move(e->waker).wake();
       ++fired;
@@ -77,8 +115,8 @@ std::size_t TimerQueue::fire_expired(int64_t now) {
 }
 
 void TimerQueue::clear() {
-  for (std::size_t k = 0; k < count(); ++k) {
-    Entry* e = at(k).entry;
+  for (std::size_t k = 0; k < count() + run_count(); ++k) {
+    Entry* e = k < count() ? at(k).entry : run_[run_head_ + k - count()].entry;
     if (e->transition_to(Entry::kFired)) {
       e->waker = core::Waker();  // drop the task reference now
     } else {
@@ -87,6 +125,8 @@ void TimerQueue::clear() {
     release(e);
   }
   heap_.clear();
+  run_.clear();
+  run_head_ = 0;
 }
 
 void TimerQueue::push(Slot s) {
@@ -99,7 +139,7 @@ TimerQueue::Slot TimerQueue::pop() {
   Slot top = at(0);
   Slot last = heap_.back();
   heap_.pop_back();
-  if (!empty()) sift_down(0, last);
+  if (count() > 0) sift_down(0, last);
   return top;
 }
 
@@ -149,6 +189,23 @@ void TimerQueue::compact() {
   heap_.resize(kPad + kept);
   // Floyd's heapify: sift down every parent, from the last one, (kept-2)/4.
   for (std::size_t k = kept > 1 ? (kept - 2) / kArity + 1 : 0; k-- > 0;) sift_down(k, at(k));
+  compact_run();
+}
+
+// The run without its cancelled slots, in the same order.
+void TimerQueue::compact_run() {
+  std::size_t kept = 0;
+  for (std::size_t k = run_head_; k < run_.size(); ++k) {
+    Slot s = run_[k];
+    if (s.entry->state.load(std::memory_order_acquire) == Entry::kCancelled) {
+      cancelled_.fetch_sub(1, std::memory_order_relaxed);
+      release(s.entry);
+    } else {
+      run_[kept++] = s;
+    }
+  }
+  run_.resize(kept);
+  run_head_ = 0;
 }
 
 }  // namespace weft::sched

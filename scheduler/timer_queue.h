@@ -5,6 +5,14 @@
 // log4(1e5) ~ 8 levels instead of 17, and a node's children share one
 // 64-byte line, so a pop that sifts down touches half the cold lines.
 //
+// Deadlines that arrive in order skip the heap: every sleep_for(d) with the
+// same d, and most timeouts, only ever add later deadlines. Those go to the
+// back of a run, a FIFO whose deadlines never decrease, and fire from its
+// front in O(1), reading memory in order; a popped heap root instead sifts a
+// hole down through cold lines (BM_TimerQueueInOrder). A deadline earlier
+// than the run's last goes to the heap, and the next timer due is the
+// earlier of the two fronts.
+//
 // Protocol (owner thread adds and fires; any thread may cancel):
 //   1. add() is called by a task running on the owning worker; it returns a
 //      Timer that the waiting frame keeps. Entry has two references: the
@@ -71,7 +79,7 @@ class TimerQueue {
   int64_t next_deadline();
   // Wakes every entry due at `now_ns`; returns how many it woke.
   std::size_t fire_expired(int64_t now_ns);
-  bool empty() const { return heap_.size() <= kPad; }
+  bool empty() const { return heap_.size() <= kPad && run_head_ == run_.size(); }
   // Drops every entry without firing it (shutdown, after the worker exits).
   void clear();
 
@@ -88,11 +96,17 @@ class TimerQueue {
   static constexpr std::size_t kArity = 4;
   Slot& at(std::size_t k) { return heap_[k + kPad]; }
   std::size_t count() const { return heap_.size() > kPad ? heap_.size() - kPad : 0; }
+  std::size_t run_count() const { return run_.size() - run_head_; }
+  // The earlier of the heap's top and the run's front (nullptr: none), and
+  // whether it is the run's.
+  Slot* front(bool& in_run);
+  Slot pop_front(bool in_run);
   void push(Slot s);
   Slot pop();
   void sift_up(std::size_t k, Slot s);
   void sift_down(std::size_t k, Slot s);
   void compact();
+  void compact_run();
   static void release(Entry* e);
 
   // Huge pages once it is large: 100,000 sleepers are 1.6 MB of slots,
@@ -101,6 +115,11 @@ class TimerQueue {
   // aligned) may straddle lines but sits in the cache anyway. Empty, or kPad
   // unused slots and then the heap.
   std::vector<Slot, core::HugePageAllocator<Slot>> heap_;
+  // The in-order run: run_[run_head_..] with nondecreasing deadlines. Fired
+  // slots before run_head_ are dropped when the run empties, or when they
+  // are most of it (so a run that never empties does not grow forever).
+  std::vector<Slot, core::HugePageAllocator<Slot>> run_;
+  std::size_t run_head_ = 0;
   // Entries cancelled while still in the heap (written by any thread; may
   // dip below zero for a moment between a cancel and the heap's discard).
   std::atomic<int64_t> cancelled_{0};

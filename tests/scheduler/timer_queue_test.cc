@@ -31,6 +31,25 @@ struct BlockedTask : core::TaskHeader {
   }
 };
 
+// Fires a queue step by step and checks what each step woke: nothing
+// before its deadline, and deadlines never decreasing.
+struct InOrderFiring {
+  TimerQueue& q;
+  RecordingExecutor& ex;
+  const std::map<const core::TaskHeader*, int64_t>& deadline_of;
+  std::size_t checked = 0;
+  int64_t last_fired = -1;
+  void fire(int64_t now) {
+    q.fire_expired(now);
+    for (; checked < ex.scheduled.size(); ++checked) {
+      const int64_t d = deadline_of.at(ex.scheduled[checked]);
+      EXPECT_LE(d, now);
+      EXPECT_LE(last_fired, d);
+      last_fired = d;
+    }
+  }
+};
+
 TEST(TimerQueue, FiresDueEntriesInDeadlineOrder) {
   RecordingExecutor ex;
   BlockedTask a(&ex), b(&ex), c(&ex);
@@ -104,22 +123,69 @@ TEST(TimerQueue, RandomDeadlinesFireInOrderAcrossCompactions) {
   for (int i = 0; i < kEntries; ++i)
     if (timers[i]) live.insert(tasks[i].get());
   ASSERT_LT(live.size(), std::size_t(kEntries / 3));
-  std::size_t checked = 0;
-  int64_t last_fired = -1;
+  InOrderFiring firing{q, ex, deadline_of};
   for (int64_t now = 0; now <= kLatest + 100; now += 97) {
-    q.fire_expired(now);
-    for (; checked < ex.scheduled.size(); ++checked) {
-      const int64_t d = deadline_of.at(ex.scheduled[checked]);
-      EXPECT_LE(d, now);
-      EXPECT_LE(last_fired, d);
-      last_fired = d;
-    }
+    firing.fire(now);
     if (q.next_deadline() != INT64_MAX) {
       EXPECT_GT(q.next_deadline(), now);
     }
   }
   EXPECT_EQ(std::set<const core::TaskHeader*>(ex.scheduled.begin(), ex.scheduled.end()), live);
   EXPECT_EQ(ex.scheduled.size(), live.size());
+  EXPECT_TRUE(q.empty());
+}
+
+// Sleepers that all sleep the same length add deadlines in order: those go
+// to the run, not the heap. A run that keeps growing while its front fires
+// (it never empties, so its fired front is dropped in bulk), with earlier
+// deadlines going to the heap in between and some of each cancelled: every
+// live entry fires once, in deadline order, never early.
+TEST(TimerQueue, InOrderRunAndHeapFireTogetherInDeadlineOrder) {
+  constexpr int kEntries = 20000;
+  RecordingExecutor ex;
+  std::vector<std::unique_ptr<BlockedTask>> tasks;
+  std::map<const core::TaskHeader*, int64_t> deadline_of;
+  std::vector<TimerQueue::Timer> timers;
+  std::set<const core::TaskHeader*> live;
+  TimerQueue q;
+  InOrderFiring firing{q, ex, deadline_of};
+  for (int i = 0; i < kEntries; ++i) {
+    const int64_t now = i;
+    // Mostly now + 1000 (in order); every seventh now + 10 (earlier than
+    // the run's back: the heap).
+    const int64_t d = now + (i % 7 == 0 ? 10 : 1000);
+    tasks.push_back(std::make_unique<BlockedTask>(&ex));
+    deadline_of[tasks.back().get()] = d;
+    timers.push_back(q.add(d, core::Waker::for_task(tasks.back().get())));
+    if (i % 11 == 0) {
+      EXPECT_FALSE(timers.back().cancel());
+    } else {
+      live.insert(tasks.back().get());
+    }
+    firing.fire(now);
+  }
+  firing.fire(INT64_MAX);
+  EXPECT_EQ(std::set<const core::TaskHeader*>(ex.scheduled.begin(), ex.scheduled.end()), live);
+  EXPECT_EQ(ex.scheduled.size(), live.size());
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.next_deadline(), INT64_MAX);
+}
+
+// Cancelled entries in the run count toward compaction like the heap's:
+// cancelling most of a long in-order run drops them without firing, and the
+// rest still fire in order.
+TEST(TimerQueue, CancelledRunEntriesAreCompactedAway) {
+  RecordingExecutor ex;
+  BlockedTask kept(&ex), dropped(&ex);
+  TimerQueue q;
+  std::vector<TimerQueue::Timer> timers;
+  for (int i = 0; i < 1000; ++i) {
+    timers.push_back(q.add(100 + i, core::Waker::for_task(i % 100 == 0 ? &kept : &dropped)));
+    if (i % 100 != 0) EXPECT_FALSE(timers.back().cancel());
+  }
+  EXPECT_EQ(q.next_deadline(), 100);
+  EXPECT_EQ(q.fire_expired(INT64_MAX), 10u);
+  for (core::TaskHeader* t : ex.scheduled) EXPECT_EQ(t, &kept);
   EXPECT_TRUE(q.empty());
 }
 
