@@ -33,7 +33,7 @@ void TimerQueue::release(Entry* e) {
   // The last reference needs no locked instruction: nobody takes a new one,
   // so a count of one means the other owner has let go. acquire: pairs with
   // its release decrement, so its writes come before the free. Usually the
-  // Timer of a sleep that fired: the heap let go when it fired.
+  // Timer of a sleep that fired: the queue let go when it fired.
   if (e->refs.load(std::memory_order_acquire) == 1) {
     delete e;
     return;
@@ -45,7 +45,7 @@ void TimerQueue::release(Entry* e) {
 bool TimerQueue::Timer::cancel_armed() {
   Entry* e = std::exchange(e_, nullptr);
   // A state that left kPending never changes again: a timer seen fired (the
-  // usual end of a sleep) needs no CAS. acquire: pairs with the heap's CAS.
+  // usual end of a sleep) needs no CAS. acquire: pairs with the queue's CAS.
   const bool fired =
       e->state.load(std::memory_order_acquire) == Entry::kFired || !e->transition_to(Entry::kCancelled);
   if (!fired) e->owner->cancelled_.fetch_add(1, std::memory_order_relaxed);
@@ -175,16 +175,19 @@ void TimerQueue::sift_down(std::size_t k, Slot s) {
   at(k) = s;
 }
 
+// Compaction, for a slot of the heap or the run: drops its entry if it was
+// cancelled (true), else the slot stays (false).
+bool TimerQueue::discard_if_cancelled(Slot s) {
+  if (s.entry->state.load(std::memory_order_acquire) != Entry::kCancelled) return false;
+  cancelled_.fetch_sub(1, std::memory_order_relaxed);
+  release(s.entry);
+  return true;
+}
+
 void TimerQueue::compact() {
   std::size_t kept = 0;
   for (std::size_t k = 0; k < count(); ++k) {
-    Slot s = at(k);
-    if (s.entry->state.load(std::memory_order_acquire) == Entry::kCancelled) {
-      cancelled_.fetch_sub(1, std::memory_order_relaxed);
-      release(s.entry);
-    } else {
-      at(kept++) = s;
-    }
+    if (!discard_if_cancelled(at(k))) at(kept++) = at(k);
   }
   heap_.resize(kPad + kept);
   // Floyd's heapify: sift down every parent, from the last one, (kept-2)/4.
@@ -196,13 +199,7 @@ void TimerQueue::compact() {
 void TimerQueue::compact_run() {
   std::size_t kept = 0;
   for (std::size_t k = run_head_; k < run_.size(); ++k) {
-    Slot s = run_[k];
-    if (s.entry->state.load(std::memory_order_acquire) == Entry::kCancelled) {
-      cancelled_.fetch_sub(1, std::memory_order_relaxed);
-      release(s.entry);
-    } else {
-      run_[kept++] = s;
-    }
+    if (!discard_if_cancelled(run_[k])) run_[kept++] = run_[k];
   }
   run_.resize(kept);
   run_head_ = 0;

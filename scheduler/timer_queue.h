@@ -16,14 +16,15 @@
 // Protocol (owner thread adds and fires; any thread may cancel):
 //   1. add() is called by a task running on the owning worker; it returns a
 //      Timer that the waiting frame keeps. Entry has two references: the
-//      heap's and the Timer's.
+//      queue's (heap or run) and the Timer's.
 //   2. fire_expired() pops due entries and wakes their Wakers. A wait that
 //      already ended finds the token spent: the wake does nothing.
 //   3. Timer::cancel() (from wherever the task now runs) moves the entry from
-//      pending to cancelled (the heap moves it from pending to fired: one
-//      wins); the heap drops it when it reaches the top, or all at once
-//      when cancelled entries outnumber live ones, so cancelled waits with
-//      far deadlines do not pile up.
+//      pending to cancelled (the queue moves it from pending to fired: one
+//      wins); the queue drops it when it reaches the heap's top or the run's
+//      front, or all at once (both compacted) when cancelled entries
+//      outnumber live ones, so cancelled waits with far deadlines do not
+//      pile up.
 #pragma once
 
 #include <atomic>
@@ -53,7 +54,7 @@ class TimerQueue {
       return *this;
     }
     ~Timer() { cancel(); }
-    // True if the heap had already taken the entry: it fired (its deadline
+    // True if the queue had already taken the entry: it fired (its deadline
     // has passed, so the waiter need not read the clock to say it timed
     // out), or clear() dropped it at shutdown, when every waiter still
     // parked is being cancelled (park.cc checks that first).
@@ -107,6 +108,7 @@ class TimerQueue {
   void sift_down(std::size_t k, Slot s);
   void compact();
   void compact_run();
+  bool discard_if_cancelled(Slot s);
   static void release(Entry* e);
 
   // Huge pages once it is large: 100,000 sleepers are 1.6 MB of slots,
@@ -120,8 +122,9 @@ class TimerQueue {
   // are most of it (so a run that never empties does not grow forever).
   std::vector<Slot, core::HugePageAllocator<Slot>> run_;
   std::size_t run_head_ = 0;
-  // Entries cancelled while still in the heap (written by any thread; may
-  // dip below zero for a moment between a cancel and the heap's discard).
+  // Entries cancelled while still queued, in the heap or the run (written by
+  // any thread; may dip below zero for a moment between a cancel and the
+  // queue's discard).
   std::atomic<int64_t> cancelled_{0};
 };
 

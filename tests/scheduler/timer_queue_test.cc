@@ -181,7 +181,9 @@ TEST(TimerQueue, CancelledRunEntriesAreCompactedAway) {
   std::vector<TimerQueue::Timer> timers;
   for (int i = 0; i < 1000; ++i) {
     timers.push_back(q.add(100 + i, core::Waker::for_task(i % 100 == 0 ? &kept : &dropped)));
-    if (i % 100 != 0) EXPECT_FALSE(timers.back().cancel());
+    if (i % 100 != 0) {
+      EXPECT_FALSE(timers.back().cancel());
+    }
   }
   EXPECT_EQ(q.next_deadline(), 100);
   EXPECT_EQ(q.fire_expired(INT64_MAX), 10u);
