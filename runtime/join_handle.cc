@@ -1,5 +1,6 @@
 #include "runtime/join_handle.h"
 
+#include "runtime/core/error.h"
 #include "runtime/core/fiber.h"
 #include "runtime/core/thread_parker.h"
 #include "runtime/core/waker.h"
@@ -42,7 +43,7 @@ void wait_for_join(TaskHeader* task) {
 }
 
 std::error_code wait_for_join(TaskHeader* task, const WaitOptions& options) {
-  if (core::join_is_done(task)) return {};
+  if (core::join_is_done(task)) return no_error();
   TaskHeader* self = core::this_thread().task;
   if (self == task) throw std::logic_error("weft: a task cannot wait for itself");
   if (self != nullptr && self->kind() == core::TaskKind::kCoroutine)
@@ -51,11 +52,11 @@ std::error_code wait_for_join(TaskHeader* task, const WaitOptions& options) {
   if (options.expired()) return make_error_code(Errc::kTimedOut);
   core::JoinWaiter waiter{core::Waker::for_current()};
   core::Waker spare = waiter.waker.clone();
-  if (!core::register_joiner(task, &waiter)) return {};  // finished meanwhile
+  if (!core::register_joiner(task, &waiter)) return no_error();  // finished meanwhile
   sched::WakeCause cause = sched::park_current(core::WaitReason::kJoin, spare, options);
   // Take the waiter back; if that fails, the task finished and took our
   // Waker just now: it is done.
-  if (!core::take_back_joiner(task, &waiter)) return {};
+  if (!core::take_back_joiner(task, &waiter)) return no_error();
   sched::spend_wait(spare);
   switch (cause) {
     case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
@@ -106,7 +107,7 @@ bool JoinWaitAwaiter::await_suspend(std::coroutine_handle<> awaiting) {
 
 std::error_code JoinWaitAwaiter::await_resume() {
   if (!registered_) {
-    if (core::join_is_done(task_)) return {};
+    if (core::join_is_done(task_)) return no_error();
     if (options_.stop_requested()) return make_error_code(Errc::kCancelled);
     return make_error_code(Errc::kTimedOut);
   }
@@ -114,7 +115,7 @@ std::error_code JoinWaitAwaiter::await_resume() {
   sched::WakeCause cause = wait_.disarm();
   const bool took_back = core::take_back_joiner(task_, &waiter_);
   wait_.spend_token();
-  if (!took_back) return {};  // the task finished and woke us: done
+  if (!took_back) return no_error();  // the task finished and woke us: done
   switch (cause) {
     case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
     case sched::WakeCause::kCancelled: return make_error_code(Errc::kCancelled);

@@ -71,7 +71,7 @@ std::error_code SleepAwaiter::await_resume() {
 }
 
 std::error_code SleepAwaiter::result() const {
-  return cancelled_ ? make_error_code(Errc::kCancelled) : std::error_code();
+  return cancelled_ ? make_error_code(Errc::kCancelled) : no_error();
 }
 
 }  // namespace weft

@@ -44,6 +44,8 @@ WakeCause park_thread(const core::Waker& waker, const WaitOptions& options) {
 
 }  // namespace
 
+void DeleteStopCallback::operator()(StopCallback* cb) const { delete cb; }
+
 TimerQueue::Timer arm_timer(Deadline deadline, core::Waker waker) {
   if (deadline == Deadline::max()) return {};
   Scheduler* s = Scheduler::current();
@@ -76,20 +78,13 @@ WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const 
   return cause_after_wake(self, options, fired);
 }
 
-void CoroutineWait::arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options,
-                        core::WaitReason reason, std::coroutine_handle<> resume_at) {
-  self_ = self;
-  token_ = waker.token();
-  options_ = &options;
+void CoroutineWait::arm_timer_and_stop(const core::Waker& waker, const WaitOptions& options) {
   // Clone only when needed: each clone is two atomic operations.
   if (options.has_deadline()) timer_ = arm_timer(options.deadline, waker.clone());
-  if (options.stop_possible()) stop_ = std::make_unique<StopCallback>(*options.stop, StopWake{waker.clone()});
-  self->resume_point = resume_at;
-  self->wait_reason = reason;
-  self->suspend_reason = core::SuspendReason::kPark;
+  if (options.stop_possible()) stop_.reset(new StopCallback(*options.stop, StopWake{waker.clone()}));
 }
 
-WakeCause CoroutineWait::disarm() {
+WakeCause CoroutineWait::disarm_timer_and_stop() {
   stop_.reset();
   const bool fired = timer_.cancel();
   if (self_) self_->wait_reason = core::WaitReason::kNone;

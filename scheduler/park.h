@@ -42,6 +42,11 @@ struct StopWake {
   void operator()() { std::move(waker).wake(); }
 };
 using StopCallback = std::stop_callback<StopWake>;
+// Out of line, so that an awaiter's destructor, inline in every frame that
+// waits, holds a call here rather than a stop_callback's whole teardown.
+struct DeleteStopCallback {
+  void operator()(StopCallback* cb) const;
+};
 
 // Blocking form: parks the calling fiber or OS thread until `waker`'s wait
 // ends (step 2). Never throws; a cancelled fiber task gets kTaskCancelled at
@@ -56,10 +61,27 @@ class CoroutineWait {
  public:
   // Arms the timer and the stop callback and marks the task as parking.
   // `self` must be the running coroutine task; `options` must outlive the
-  // wait (it is the awaiter's own member).
+  // wait (it is the awaiter's own member). Both inline for a wait with
+  // neither deadline nor stop token (a channel or lock waited on plainly):
+  // it has no timer or callback to arm or disarm.
   void arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options, core::WaitReason reason,
-           std::coroutine_handle<> resume_at);
-  WakeCause disarm();
+           std::coroutine_handle<> resume_at) {
+    self_ = self;
+    token_ = waker.token();
+    options_ = &options;
+    if (options.stop != nullptr || options.has_deadline()) arm_timer_and_stop(waker, options);
+    self->resume_point = resume_at;
+    self->wait_reason = reason;
+    self->suspend_reason = core::SuspendReason::kPark;
+  }
+  WakeCause disarm() {
+    if (self_ == nullptr || stop_ || timer_ || options_->stop != nullptr || options_->has_deadline())
+      return disarm_timer_and_stop();
+    self_->wait_reason = core::WaitReason::kNone;
+    // Nothing else could end the wait but a wake or the task's cancellation
+    // (park.cc's cause_after_wake, with no stop token and no deadline).
+    return self_->cancel_requested.load(std::memory_order_seq_cst) ? WakeCause::kTaskCancelled : WakeCause::kWoken;
+  }
   // Step 4: ends this wait's token (after disarm), so the Waker handed out
   // can never end a later wait. The awaiter need keep no Waker of its own.
   void spend_token() { self_->spend_token(token_); }
@@ -67,6 +89,9 @@ class CoroutineWait {
   uint32_t token() const { return token_; }
 
  private:
+  void arm_timer_and_stop(const core::Waker& waker, const WaitOptions& options);
+  WakeCause disarm_timer_and_stop();
+
   core::TaskHeader* self_ = nullptr;
   uint32_t token_ = 0;
   // Borrowed from the awaiter, which outlives the wait (both live in the
@@ -76,7 +101,7 @@ class CoroutineWait {
   // On the heap, and only for a wait that has a stop token: a stop_callback
   // is 80 bytes that every waiting coroutine frame would otherwise carry
   // (100,000 sleepers are 100,000 frames).
-  std::unique_ptr<StopCallback> stop_;
+  std::unique_ptr<StopCallback, DeleteStopCallback> stop_;
 };
 
 // Step 4: ends the current wait of the calling task or thread without a wake.

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <system_error>
 
+#include "runtime/core/error.h"
 #include "runtime/core/wait_options.h"
 #include "runtime/sync/detail/wait.h"
 #include "runtime/sync/detail/waiter.h"
@@ -45,7 +46,7 @@ class Mutex {
     if (!try_lock()) (void)lock_slow(kWaitForever);
   }
   [[nodiscard]] std::error_code lock(const WaitOptions& options) {
-    return try_lock() ? std::error_code() : lock_slow(options);
+    return try_lock() ? no_error() : lock_slow(options);
   }
   void unlock() {
     uint32_t expected = kLocked;

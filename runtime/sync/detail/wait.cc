@@ -2,14 +2,6 @@
 
 namespace weft::sync::detail {
 
-std::error_code to_error(Try t) {
-  return t == Try::kClosed ? make_error_code(Errc::kClosed) : std::error_code();
-}
-
-std::error_code to_error(Outcome o) {
-  return o == Outcome::kClosed ? make_error_code(Errc::kClosed) : std::error_code();
-}
-
 std::error_code to_error(sched::WakeCause cause) {
   switch (cause) {
     case sched::WakeCause::kTimedOut: return make_error_code(Errc::kTimedOut);
@@ -17,13 +9,13 @@ std::error_code to_error(sched::WakeCause cause) {
     case sched::WakeCause::kTaskCancelled: throw core::TaskCancelled();
     case sched::WakeCause::kWoken: break;
   }
-  return {};
+  return no_error();
 }
 
-std::error_code check_before_wait(const WaitOptions& options) {
+std::error_code check_armed_before_wait(const WaitOptions& options) {
   if (options.stop_requested()) return make_error_code(Errc::kCancelled);
   if (options.expired()) return make_error_code(Errc::kTimedOut);
-  return {};
+  return no_error();
 }
 
 void throw_outside_coroutine(const char* what) {

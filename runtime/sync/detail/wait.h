@@ -37,13 +37,22 @@ namespace weft::sync::detail {
 
 enum class Try : uint8_t { kDone, kClosed, kWait };
 
-std::error_code to_error(Try t);
-std::error_code to_error(Outcome o);
+inline std::error_code to_error(Try t) {
+  return t == Try::kClosed ? make_error_code(Errc::kClosed) : no_error();
+}
+inline std::error_code to_error(Outcome o) {
+  return o == Outcome::kClosed ? make_error_code(Errc::kClosed) : no_error();
+}
 // Why a wait that was not granted ended; throws TaskCancelled for a
 // cancelled task (after the caller has unlinked its Waiter).
 std::error_code to_error(sched::WakeCause cause);
-// Step 1's checks before waiting: {} to go on waiting.
-std::error_code check_before_wait(const WaitOptions& options);
+// Step 1's checks before waiting: no error to go on waiting. Inline for a
+// wait with neither a deadline nor a stop token, which has nothing to check.
+std::error_code check_armed_before_wait(const WaitOptions& options);
+inline std::error_code check_before_wait(const WaitOptions& options) {
+  if (options.stop == nullptr && !options.has_deadline()) return no_error();
+  return check_armed_before_wait(options);
+}
 // The running coroutine task, or std::logic_error naming `what`.
 core::TaskHeader* current_coroutine(const char* what);
 [[noreturn]] void throw_outside_coroutine(const char* what);
@@ -106,12 +115,7 @@ class OpAwaiter {
   OpAwaiter(Op op, const WaitOptions& options) : op_(op), options_(options) {}
   OpAwaiter(const OpAwaiter&) = delete;
   ~OpAwaiter() {
-    // The frame is destroyed while suspended here (its runtime shut down):
-    // take the Waiter off the list before it goes away.
-    if (state_ != kSuspended) return;
-    op_.lock().lock();
-    if (w_.linked) op_.dequeue(w_);
-    op_.lock().unlock();
+    if (state_ == kSuspended) [[unlikely]] unlink_on_destroy();
   }
 
   bool await_ready() const noexcept { return false; }
@@ -179,9 +183,16 @@ class OpAwaiter {
 
  private:
   enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
+  // The frame is destroyed while suspended here (its runtime shut down):
+  // take the Waiter off the list before it goes away.
+  [[gnu::noinline]] void unlink_on_destroy() {
+    op_.lock().lock();
+    if (w_.linked) op_.dequeue(w_);
+    op_.lock().unlock();
+  }
   WaitOptions options_;
   sched::CoroutineWait wait_;
-  std::error_code result_;
+  std::error_code result_ = no_error();
   State state_ = kReady;
 };
 
