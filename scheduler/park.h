@@ -69,17 +69,17 @@ class CoroutineWait {
     self_ = self;
     token_ = waker.token();
     options_ = &options;
-    if (options.stop != nullptr || options.has_deadline()) arm_timer_and_stop(waker, options);
+    if (!options.waits_forever()) arm_timer_and_stop(waker, options);
     self->resume_point = resume_at;
     self->wait_reason = reason;
     self->suspend_reason = core::SuspendReason::kPark;
   }
   WakeCause disarm() {
-    if (self_ == nullptr || stop_ || timer_ || options_->stop != nullptr || options_->has_deadline())
-      return disarm_timer_and_stop();
+    if (!options_->waits_forever()) return disarm_timer_and_stop();
+    // arm() armed nothing for a wait that waits forever, and nothing else
+    // could end it but a wake or the task's cancellation (park.cc's
+    // cause_after_wake, with no stop token and no deadline).
     self_->wait_reason = core::WaitReason::kNone;
-    // Nothing else could end the wait but a wake or the task's cancellation
-    // (park.cc's cause_after_wake, with no stop token and no deadline).
     return self_->cancel_requested.load(std::memory_order_seq_cst) ? WakeCause::kTaskCancelled : WakeCause::kWoken;
   }
   // Step 4: ends this wait's token (after disarm), so the Waker handed out

@@ -28,6 +28,9 @@ struct WaitOptions {
   WaitOptions with(const std::stop_token& token) const { return WaitOptions{deadline, &token}; }
 
   bool has_deadline() const { return deadline != Deadline::max(); }
+  // Neither deadline nor stop token (kWaitForever's kind): such a wait has
+  // no timer or stop callback to arm and nothing to check before it starts.
+  bool waits_forever() const { return stop == nullptr && !has_deadline(); }
   bool stop_possible() const { return stop != nullptr && stop->stop_possible(); }
   bool stop_requested() const { return stop != nullptr && stop->stop_requested(); }
   bool expired() const { return has_deadline() && Clock::now() >= deadline; }

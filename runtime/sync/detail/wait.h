@@ -50,7 +50,7 @@ std::error_code to_error(sched::WakeCause cause);
 // wait with neither a deadline nor a stop token, which has nothing to check.
 std::error_code check_armed_before_wait(const WaitOptions& options);
 inline std::error_code check_before_wait(const WaitOptions& options) {
-  if (options.stop == nullptr && !options.has_deadline()) return no_error();
+  if (options.waits_forever()) return no_error();
   return check_armed_before_wait(options);
 }
 // The running coroutine task, or std::logic_error naming `what`.
