@@ -197,8 +197,9 @@ struct Cache {
 };
 
 // Allocation and deallocation never span a fiber switch, so reading the
-// thread's cache here is migration-safe; noinline keeps it that way.
-[[gnu::noinline]] Cache& cache() {
+// thread's cache here is migration-safe; noinline and noipa keep it that way
+// (thread_state.h says why both).
+[[gnu::noinline, gnu::noipa]] Cache& cache() {
   thread_local Cache c;
   return c;
 }

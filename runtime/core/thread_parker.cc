@@ -16,7 +16,9 @@ struct ParkerOwner {
 thread_local ParkerOwner tls_parker;
 }  // namespace
 
-ThreadParker* ThreadParker::current() {
+// Out of line and out of interprocedural analysis, as every TLS accessor
+// (thread_state.h).
+[[gnu::noinline, gnu::noipa]] ThreadParker* ThreadParker::current() {
   if (tls_parker.parker == nullptr) tls_parker.parker = new ThreadParker();
   return tls_parker.parker;
 }

@@ -6,6 +6,6 @@ namespace {
 constinit thread_local ThreadState tls_state;
 }  // namespace
 
-ThreadState& this_thread() { return tls_state; }
+[[gnu::noinline, gnu::noipa]] ThreadState& this_thread() { return tls_state; }
 
 }  // namespace weft::core

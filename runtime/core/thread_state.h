@@ -2,7 +2,10 @@
 //
 // A fiber may resume on another thread after any switch, so nothing may cache
 // the address of a thread_local across one. this_thread() is not inlined: each
-// call recomputes the TLS address on the thread that is running now.
+// call recomputes the TLS address on the thread that is running now. It is
+// also kept out of interprocedural analysis (noipa): the optimised build links
+// the runtime with LTO (.bazelrc), which could otherwise find that it reads no
+// memory, call it a const function and reuse one call's result after a switch.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +27,6 @@ struct ThreadState {
   uint32_t preempt_off = 0;
 };
 
-[[gnu::noinline]] ThreadState& this_thread();
+[[gnu::noinline, gnu::noipa]] ThreadState& this_thread();
 
 }  // namespace weft::core

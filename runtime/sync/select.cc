@@ -11,7 +11,10 @@ namespace weft {
 namespace sync::detail {
 
 namespace {
-std::size_t random_start(std::size_t n) {
+// Out of line and out of interprocedural analysis, like every TLS accessor
+// (core/thread_state.h): nothing may carry the generator's address across a
+// switch in a caller it would otherwise be inlined into.
+[[gnu::noinline, gnu::noipa]] std::size_t random_start(std::size_t n) {
   // Read once, before any switch (runtime TLS rule): fairness needs no more.
   thread_local std::minstd_rand rng(std::random_device{}());
   return n ? rng() % n : 0;

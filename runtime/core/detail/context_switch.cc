@@ -97,8 +97,9 @@ struct ContextAccess {
 
   // The calling thread's exception globals. Cached per thread because
   // __cxa_get_globals is a call into libstdc++'s dynamic TLS. Safe for
-  // fibers: it is read on the current thread before the jump, never after.
-  [[gnu::noinline]] static CxaEhGlobals* eh_globals() {
+  // fibers: it is read on the current thread before the jump, never after
+  // (noinline and noipa: thread_state.h says why both).
+  [[gnu::noinline, gnu::noipa]] static CxaEhGlobals* eh_globals() {
     static constinit thread_local CxaEhGlobals* cached = nullptr;
     if (cached == nullptr) cached = __cxa_get_globals();
     return cached;
