@@ -286,6 +286,7 @@ void Scheduler::shutdown() {
   shutdown_.store(true, std::memory_order_release);  // pairs with is_shutdown()'s acquire
   unpark_all();
   for (auto& w : workers_) w->join();
+  for (auto& w : workers_) w->flush_removals();  // the registry is read next
   wait_for_outside_wakes();
   for (auto& w : workers_) {
     if (w->started()) w->driver().shutdown();

@@ -56,6 +56,7 @@ bool TimerQueue::Timer::cancel_armed() {
 TimerQueue::Timer TimerQueue::add(int64_t deadline_ns, core::Waker waker) {
   auto* e = new Entry{std::move(waker), this};
   if (run_count() == 0 || run_.back().deadline <= deadline_ns) {
+    core::grow_for_push(run_);
     run_.push_back(Slot{deadline_ns, e});
   } else {
     push(Slot{deadline_ns, e});
@@ -131,6 +132,7 @@ void TimerQueue::clear() {
 
 void TimerQueue::push(Slot s) {
   if (heap_.empty()) heap_.resize(kPad);
+  core::grow_for_push(heap_);
   heap_.push_back(s);
   sift_up(count() - 1, s);
 }

@@ -46,7 +46,8 @@ Worker::Worker(Scheduler& scheduler, uint32_t index, WorkerRole role, std::uniqu
       index_(index),
       role_(role),
       rng_(0x9e3779b9u * (index + 1)),
-      driver_(std::move(driver)) {}
+      driver_(std::move(driver)),
+      removals_(scheduler.registry()) {}
 
 void Worker::start(std::unique_ptr<Driver> driver) {
   if (driver) driver_ = std::move(driver);
@@ -371,7 +372,7 @@ bool Worker::reuse_stale_entry(TaskHeader* task) {
 
 void Worker::finish(TaskHeader* task) {
   scheduler_.emit(EventKind::kExit, task, index_);
-  if (task->registered) scheduler_.registry().remove(task);
+  if (task->registered) removals_.remove(task);
   scheduler_.finish_task(task, this);
 }
 

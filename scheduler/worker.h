@@ -15,6 +15,7 @@
 #include "runtime/core/thread_state.h"
 #include "scheduler/driver.h"
 #include "scheduler/run_queue.h"
+#include "scheduler/task_registry.h"
 #include "scheduler/timer_queue.h"
 
 namespace weft::sched {
@@ -96,6 +97,8 @@ class Worker {
   // ---- shutdown, after the thread has exited ----
   void drain_for_shutdown(std::vector<core::TaskHeader*>& out);
   void drop_timers() { timers_.clear(); }
+  // Before shutdown reads the registry (task_registry.h, step 4).
+  void flush_removals() { removals_.flush(); }
   void unpark() { driver_->unpark(); }
 
   // Owner thread: the next task id from this worker's block.
@@ -194,6 +197,8 @@ class Worker {
   TimerQueue timers_;
   // A few warm stacks kept by this worker, in front of the pool's mutex.
   std::vector<core::Stack> stack_cache_;
+  // Finished tasks' registry slots, freed in batches (task_registry.h).
+  TaskRegistry::Removals removals_;
 };
 
 }  // namespace weft::sched

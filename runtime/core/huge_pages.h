@@ -4,9 +4,11 @@
 // (README.md, "Memory on this VM"); a huge page is one fault.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <vector>
 
 namespace weft::core {
 
@@ -17,13 +19,15 @@ inline constexpr std::size_t kHugePageSize = std::size_t(2) << 20;
 void* map_huge(std::size_t bytes);
 void unmap_huge(void* p, std::size_t bytes) noexcept;
 
-// A std::allocator for a large, growing array (a worker's timer heap): a
-// buffer of at least a quarter of a huge page is its own huge-page mapping;
-// smaller ones come from operator new as usual.
+// A std::allocator for a large, growing array (a worker's timer heap, the
+// task registry's shards): a buffer of kThreshold bytes or more is its own
+// huge-page mapping; smaller ones come from operator new as usual. Below the
+// threshold glibc serves large buffers from fresh mmaps too, 4 KiB a fault,
+// so it is low: 64 KiB.
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
-  static constexpr std::size_t kThreshold = kHugePageSize / 4;
+  static constexpr std::size_t kThreshold = std::size_t(64) << 10;
 
   HugePageAllocator() = default;
   template <class U>
@@ -44,5 +48,17 @@ struct HugePageAllocator {
     return true;
   }
 };
+
+// Call before each push_back to `v`: past the threshold, `v` grows into whole
+// huge pages (from 64 KiB straight to 2 MiB), so no byte of its mapping is
+// unused and it copies itself as seldom as it can; below, it doubles as a
+// vector does. Inline: the usual answer is one comparison.
+template <class T>
+void grow_for_push(std::vector<T, HugePageAllocator<T>>& v) {
+  if (v.size() < v.capacity()) return;
+  std::size_t bytes = std::max<std::size_t>(16, 2 * v.capacity()) * sizeof(T);
+  if (bytes >= HugePageAllocator<T>::kThreshold) bytes = (bytes + kHugePageSize - 1) & ~(kHugePageSize - 1);
+  v.reserve(bytes / sizeof(T));
+}
 
 }  // namespace weft::core

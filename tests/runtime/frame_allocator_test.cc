@@ -163,5 +163,26 @@ TEST(HugePages, GrowingVectorKeepsItsElements) {
   EXPECT_EQ(v[9], 63u);
 }
 
+// grow_for_push: doubling below the threshold, then whole huge pages, and
+// the elements survive each move.
+TEST(HugePages, GrowForPushFillsWholeHugePages) {
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> v;
+  const std::size_t per_huge_page = kHugePageSize / sizeof(uint64_t);
+  std::size_t last_capacity = 0;
+  for (std::size_t i = 0; i < per_huge_page + 1; ++i) {
+    grow_for_push(v);
+    v.push_back(i * 3);
+    const std::size_t bytes = v.capacity() * sizeof(uint64_t);
+    if (v.capacity() != last_capacity && bytes >= HugePageAllocator<uint64_t>::kThreshold) {
+      EXPECT_EQ(bytes % kHugePageSize, 0u) << "capacity " << v.capacity();
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data()) % kHugePageSize, 0u);
+    }
+    last_capacity = v.capacity();
+  }
+  EXPECT_EQ(v.capacity(), 2 * per_huge_page);  // 64 KiB -> 2 MiB -> 4 MiB
+  for (std::size_t i = 0; i < v.size(); i += 1021) ASSERT_EQ(v[i], i * 3);
+  EXPECT_EQ(v.back(), per_huge_page * 3);
+}
+
 }  // namespace
 }  // namespace weft::core
