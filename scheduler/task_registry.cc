@@ -59,9 +59,7 @@ TaskHeader* TaskRegistry::take_any() {
 
 // Step 2: the task's fields are read now; it may be freed once this returns.
 void TaskRegistry::Removals::remove(TaskHeader* task) {
-  if (pending_.empty()) pending_.resize(registry_.num_shards_);
   std::vector<uint32_t>& list = pending_[task->registry_shard];
-  if (list.empty()) list.reserve(kBatch);
   list.push_back(task->registry_index);
   if (list.size() == kBatch) flush_shard(task->registry_shard);
 }

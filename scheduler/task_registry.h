@@ -50,7 +50,7 @@ class TaskRegistry {
   // once that thread has exited, the thread that joined it.
   class Removals {
    public:
-    explicit Removals(TaskRegistry& registry) : registry_(registry) {}
+    explicit Removals(TaskRegistry& registry) : registry_(registry), pending_(registry.num_shards_) {}
     void remove(core::TaskHeader* task);
     void flush();
 
