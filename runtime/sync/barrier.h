@@ -17,7 +17,7 @@ class Barrier {
     static constexpr core::WaitReason kReason = core::WaitReason::kCondition;
     static constexpr bool kMayRetry = false;
     bool arrived = false;
-    sync::detail::SpinLock& lock() { return b->lock_; }
+    sync::detail::Lock& lock() { return b->lock_; }
     // Under the lock: the first call arrives; the last arrival opens the phase.
     sync::detail::Try try_now(sync::detail::Waiter&) {
       if (arrived) return sync::detail::Try::kWait;
@@ -55,7 +55,7 @@ class Barrier {
   Awaiter async_arrive_and_wait(const WaitOptions& options) { return Awaiter(Op{this}, options); }
 
  private:
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   sync::detail::WaitList waiters_;
   int64_t parties_;
   int64_t arrived_ = 0;  // guarded by lock_

@@ -112,7 +112,7 @@ class Channel {
     T* value;
     static constexpr core::WaitReason kReason = core::WaitReason::kChannel;
     static constexpr bool kMayRetry = false;
-    sync::detail::SpinLock& lock() { return ch->lock_; }
+    sync::detail::Lock& lock() { return ch->lock_; }
     Try try_now(Waiter&) { return ch->try_send_locked(value); }
     void enqueue(Waiter& w) {
       w.slot = value;
@@ -125,7 +125,7 @@ class Channel {
     std::optional<T>* out;
     static constexpr core::WaitReason kReason = core::WaitReason::kChannel;
     static constexpr bool kMayRetry = false;
-    sync::detail::SpinLock& lock() { return ch->lock_; }
+    sync::detail::Lock& lock() { return ch->lock_; }
     Try try_now(Waiter&) { return ch->try_recv_locked(out); }
     void enqueue(Waiter& w) {
       w.slot = out;
@@ -179,7 +179,7 @@ class Channel {
     return closed_ ? Try::kClosed : Try::kWait;
   }
 
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   std::deque<T> buffer_;
   sync::detail::WaitList senders_;
   sync::detail::WaitList receivers_;
@@ -235,7 +235,7 @@ class Channel<T>::RecvCase final : public sync::detail::SelectCase {
  public:
   explicit RecvCase(Channel& ch) : op_{&ch, &value_} {}
   std::optional<T>& value() { return value_; }
-  sync::detail::SpinLock& lock() override { return op_.lock(); }
+  sync::detail::Lock& lock() override { return op_.lock(); }
   Try try_now() override { return note(op_.try_now(waiter)); }
   void enqueue() override { op_.enqueue(waiter); }
   void dequeue() override { op_.dequeue(waiter); }
@@ -254,7 +254,7 @@ class Channel<T>::SendCase final : public sync::detail::SelectCase {
  public:
   // `value` is moved from only if this case is the one that completes.
   SendCase(Channel& ch, T& value) : op_{&ch, &value} {}
-  sync::detail::SpinLock& lock() override { return op_.lock(); }
+  sync::detail::Lock& lock() override { return op_.lock(); }
   Try try_now() override {
     Try t = op_.try_now(waiter);
     closed_ = t == Try::kClosed;

@@ -23,7 +23,7 @@ class CondVar {
     bool released = false;  // enqueue() unlocked `m`: relock it after
     static constexpr core::WaitReason kReason = core::WaitReason::kCondition;
     static constexpr bool kMayRetry = false;
-    sync::detail::SpinLock& lock() { return cv->lock_; }
+    sync::detail::Lock& lock() { return cv->lock_; }
     sync::detail::Try try_now(sync::detail::Waiter&) { return sync::detail::Try::kWait; }
     // Queued before the mutex is released, so a notify issued by whoever
     // takes the mutex next cannot be missed.
@@ -56,7 +56,7 @@ class CondVar {
   void notify_all();
 
  private:
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   sync::detail::WaitList waiters_;
 };
 

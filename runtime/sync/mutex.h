@@ -88,7 +88,7 @@ class Mutex {
   bool try_lock_or_flag_waiters();
 
   std::atomic<uint32_t> state_{0};
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   sync::detail::WaitList waiters_;
 };
 
@@ -96,7 +96,7 @@ struct Mutex::LockOp {
   Mutex* m;
   static constexpr core::WaitReason kReason = core::WaitReason::kMutex;
   static constexpr bool kMayRetry = true;
-  sync::detail::SpinLock& lock() { return m->lock_; }
+  sync::detail::Lock& lock() { return m->lock_; }
   sync::detail::Try try_now(sync::detail::Waiter&) {
     return m->try_lock_or_flag_waiters() ? sync::detail::Try::kDone : sync::detail::Try::kWait;
   }

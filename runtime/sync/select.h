@@ -51,7 +51,7 @@ struct SelectRun {
   Result<std::size_t> ready(int i);
 
   SelectCase* cases[kMaxCases];
-  SpinLock* locks[kMaxCases];
+  Lock* locks[kMaxCases];
   std::size_t n = 0;
   std::size_t nlocks = 0;
   std::size_t start = 0;

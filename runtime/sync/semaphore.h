@@ -16,7 +16,7 @@ class Semaphore {
     Semaphore* s;
     static constexpr core::WaitReason kReason = core::WaitReason::kCondition;
     static constexpr bool kMayRetry = false;
-    sync::detail::SpinLock& lock() { return s->lock_; }
+    sync::detail::Lock& lock() { return s->lock_; }
     sync::detail::Try try_now(sync::detail::Waiter&) {
       return s->try_take_locked() ? sync::detail::Try::kDone : sync::detail::Try::kWait;
     }
@@ -72,7 +72,7 @@ class Semaphore {
     return true;
   }
 
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   sync::detail::WaitList waiters_;
   int64_t permits_;  // guarded by lock_
 };

@@ -17,7 +17,7 @@ class SharedMutex {
     bool shared;
     static constexpr core::WaitReason kReason = core::WaitReason::kMutex;
     static constexpr bool kMayRetry = false;
-    sync::detail::SpinLock& lock() { return m->lock_; }
+    sync::detail::Lock& lock() { return m->lock_; }
     sync::detail::Try try_now(sync::detail::Waiter&) {
       return m->try_take(shared) ? sync::detail::Try::kDone : sync::detail::Try::kWait;
     }
@@ -93,7 +93,7 @@ class SharedMutex {
   }
   static void grant(sync::detail::Waiter* w) { sync::detail::finish_under_lock(w, sync::detail::Outcome::kGranted); }
 
-  sync::detail::SpinLock lock_;
+  sync::detail::Lock lock_;
   sync::detail::WaitList readers_q_;
   sync::detail::WaitList writers_q_;
   int64_t holders_ = 0;  // readers holding it, or -1 for a writer; guarded by lock_

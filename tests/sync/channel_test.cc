@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/core/detail/biased_spin_lock.h"
 #include "tests/support/runtime_fixture.h"
 
 namespace weft {
@@ -202,6 +203,44 @@ Task<void> count_until(std::atomic<long>* counter, std::atomic<bool>* done) {
     counter->fetch_add(1);
     co_await yield_now();
   }
+}
+
+Task<int64_t> echo_plus_one(Channel<int64_t>* in, Channel<int64_t>* out) {
+  int64_t served = 0;
+  while (Result<int64_t> v = co_await in->async_recv()) {
+    if (co_await out->async_send(*v + 1)) break;
+    ++served;
+  }
+  co_return served;
+}
+
+// Long enough a ping-pong between two tasks for the channels' locks to be
+// biased to the worker that runs them both (core/detail/biased_spin_lock.h;
+// with more workers they may not be), then an OS thread joins in: its first
+// operation revokes the bias, and no value is lost or doubled on the way.
+TEST_P(ChannelTest, AThreadJoiningALongPingPongLosesNothing) {
+  Channel<int64_t> ping(1), pong(1);
+  auto server = rt().spawn(echo_plus_one(&ping, &pong));
+  constexpr int64_t kTaskTrips = 3 * core::detail::BiasedSpinLock::kBiasAfter, kThreadTrips = 2000;
+  auto client = rt().spawn([](Channel<int64_t>* ping, Channel<int64_t>* pong) -> Task<int64_t> {
+    int64_t sum = 0;
+    for (int64_t i = 0; i < kTaskTrips; ++i) {
+      if (co_await ping->async_send(int64_t(i))) co_return -1;
+      Result<int64_t> r = co_await pong->async_recv();
+      if (!r || *r != i + 1) co_return -1;
+      sum += *r;
+    }
+    co_return sum;
+  }(&ping, &pong));
+  EXPECT_EQ(client.join(), kTaskTrips * (kTaskTrips + 1) / 2);
+  for (int64_t i = 0; i < kThreadTrips; ++i) {
+    ASSERT_FALSE(ping.send(int64_t(i)));
+    Result<int64_t> r = pong.recv();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(*r, i + 1);
+  }
+  ping.close();
+  EXPECT_EQ(server.join(), kTaskTrips + kThreadTrips);
 }
 
 TEST(ChannelBudget, AlwaysReadyCoroutineStillYields) {

@@ -1,5 +1,6 @@
-// The short spin lock that guards a sync primitive's wait lists and the
-// scheduler's task registry: critical sections of a few stores, where a
+// The short spin lock that guards the scheduler's task registry, and the
+// spinning both it and BiasedSpinLock (biased_spin_lock.h, the sync
+// primitives' lock) use: critical sections of a few stores, where a
 // futex-based mutex costs two locked instructions and, when the other worker
 // holds it for a moment, a system call on each side.
 #pragma once
@@ -12,8 +13,22 @@
 
 namespace weft::core::detail {
 
-// Test-and-test-and-set. Held only for a few list operations, never across a
-// park; yields the CPU after a while in case the holder was descheduled.
+// Test-and-test-and-set on `flag`; yields the CPU after a while in case the
+// holder was descheduled. acquire: pairs with release_spin()'s release.
+inline void acquire_spin(std::atomic<bool>& flag) {
+  while (flag.exchange(true, std::memory_order_acquire)) {
+    for (int spins = 0; flag.load(std::memory_order_relaxed); ++spins) {
+      if (spins < 64) {
+        __builtin_ia32_pause();
+      } else {
+        sched_yield();
+      }
+    }
+  }
+}
+inline void release_spin(std::atomic<bool>& flag) { flag.store(false, std::memory_order_release); }
+
+// Held only for a few list operations, never across a park.
 class SpinLock {
  public:
   // While one is held its fiber is not preempted (ThreadState::preempt_off):
@@ -24,27 +39,11 @@ class SpinLock {
   void lock() { lock(core::this_thread()); }
   void lock(core::ThreadState& ts) {
     ++ts.preempt_off;
-    // acquire: pairs with unlock()'s release.
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-        if (spins < 64) {
-          __builtin_ia32_pause();
-        } else {
-          sched_yield();
-        }
-      }
-    }
-  }
-  bool try_lock() {
-    if (!locked_.exchange(true, std::memory_order_acquire)) {
-      ++core::this_thread().preempt_off;
-      return true;
-    }
-    return false;
+    acquire_spin(locked_);
   }
   void unlock() { unlock(core::this_thread()); }
   void unlock(core::ThreadState& ts) {
-    locked_.store(false, std::memory_order_release);
+    release_spin(locked_);
     --ts.preempt_off;
   }
 

@@ -14,7 +14,7 @@ namespace weft::sync::detail {
 
 class Gate {
  public:
-  SpinLock& lock() { return lock_; }
+  Lock& lock() { return lock_; }
   void enqueue(Waiter& w) { waiters_.push_back(&w); }
   void dequeue(Waiter& w) { waiters_.remove(&w); }
   // Under lock(): moves every waiter's Waker to `wake` (woken after unlock).
@@ -24,7 +24,7 @@ class Gate {
   bool has_waiters() const { return !waiters_.empty(); }
 
  private:
-  SpinLock lock_;
+  Lock lock_;
   WaitList waiters_;
 };
 
@@ -35,7 +35,7 @@ struct GateOp {
   Gate* gate;
   static constexpr core::WaitReason kReason = core::WaitReason::kCondition;
   static constexpr bool kMayRetry = false;
-  SpinLock& lock() { return gate->lock(); }
+  Lock& lock() { return gate->lock(); }
   Try try_now(Waiter&) { return owner->ready() ? Try::kDone : Try::kWait; }
   void enqueue(Waiter& w) { gate->enqueue(w); }
   void dequeue(Waiter& w) { gate->dequeue(w); }

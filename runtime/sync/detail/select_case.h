@@ -10,7 +10,7 @@ namespace weft::sync::detail {
 
 class SelectCase {
  public:
-  virtual SpinLock& lock() = 0;
+  virtual Lock& lock() = 0;
   virtual Try try_now() = 0;  // under lock(): complete at once?
   virtual void enqueue() = 0;  // under lock(): queue waiter
   virtual void dequeue() = 0;  // under lock()

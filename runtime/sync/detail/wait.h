@@ -2,7 +2,7 @@
 // for a fiber or a plain thread, OpAwaiter for a coroutine's co_await.
 //
 // An Op describes one operation on one primitive:
-//   detail::SpinLock& lock();          the primitive's lock
+//   detail::Lock& lock();          the primitive's lock
 //   Try try_now(Waiter&);              under the lock: complete at once?
 //   void enqueue(Waiter&);             under the lock: start waiting
 //   void dequeue(Waiter&);             under the lock: give up waiting

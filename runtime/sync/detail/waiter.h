@@ -1,7 +1,9 @@
 // What every weft primitive is built from: an intrusive Waiter (it lives in
 // the waiting fiber's stack, the coroutine's frame or the blocked thread's
 // stack: no allocation per wait), a FIFO WaitList, and the short spin lock
-// that guards a primitive's lists (core/detail/spin_lock.h).
+// that guards a primitive's lists (core/detail/biased_spin_lock.h: one
+// thread taking it over and over comes to take it without a locked
+// instruction).
 //
 // Hand-off rule, for every primitive: the side that ends a wait does so under
 // the primitive's lock: it unlinks the Waiter and moves any value, then
@@ -19,13 +21,13 @@
 #include <atomic>
 #include <cstdint>
 
-#include "runtime/core/detail/spin_lock.h"
+#include "runtime/core/detail/biased_spin_lock.h"
 #include "runtime/core/thread_state.h"
 #include "runtime/core/waker.h"
 
 namespace weft::sync::detail {
 
-using core::detail::SpinLock;
+using Lock = core::detail::BiasedSpinLock;
 
 enum class Outcome : uint8_t {
   kPending,  // still waiting (or woken to compete again: Mutex's normal mode)
