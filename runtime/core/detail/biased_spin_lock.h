@@ -5,9 +5,9 @@
 // On one worker a channel's two tasks take its lock from the same thread
 // every time, and each `xchg` costs as much as the rest of the critical
 // section (it waits for the store buffer to drain): 4 of a ping-pong round
-// trip's 8 locked instructions are the channel's. Biased locking (HotSpot's,
-// after Kawachiya, Koseki and Onodera, ISMM 2002) lets one thread, the
-// bias holder, skip them; anyone else first revokes the bias for good, with
+// trip's 8 locked instructions are the channel's. Biased locking, as the
+// HotSpot JVM had it for Java monitors, lets one thread, the bias holder,
+// skip them; anyone else first revokes the bias for good, with
 // the asymmetric barrier the membarrier(2) man page describes: a compiler
 // barrier on the fast side, membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) on
 // the slow side.
@@ -87,7 +87,9 @@ class BiasedSpinLock {
   }
   void lock_inner(core::ThreadState& ts) {
     acquire_spin(locked_);
-    if (bias_.load(std::memory_order_relaxed) != revoked()) [[unlikely]] after_inner_acquire(ts);
+    // Not revoked: still counting (a lock shared by threads in turn stays
+    // here), or biased to another thread.
+    if (bias_.load(std::memory_order_relaxed) != revoked()) after_inner_acquire(ts);
   }
   // Under the inner lock, while not revoked: steps 1 and 3.
   void after_inner_acquire(const core::ThreadState& ts);
