@@ -3,7 +3,6 @@
 #include "runtime/core/detail/biased_spin_lock.h"
 
 #include <linux/membarrier.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,13 +59,7 @@ void BiasedSpinLock::revoke() {
   // load below on this side, and the holder's step-2 store before its load
   // on the other.
   membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-  for (int spins = 0; fast_holder_.load(std::memory_order_acquire) != nullptr; ++spins) {
-    if (spins < 64) {
-      __builtin_ia32_pause();
-    } else {
-      sched_yield();
-    }
-  }
+  for (int spins = 0; fast_holder_.load(std::memory_order_acquire) != nullptr; ++spins) spin_backoff(spins);
 }
 
 }  // namespace weft::core::detail

@@ -13,17 +13,22 @@
 
 namespace weft::core::detail {
 
-// Test-and-test-and-set on `flag`; yields the CPU after a while in case the
-// holder was descheduled. acquire: pairs with release_spin()'s release.
+// One turn of waiting for another thread to leave a short critical section:
+// a pause at first, the CPU yielded after a while in case that thread was
+// descheduled. `spins` counts the turns so far.
+inline void spin_backoff(int spins) {
+  if (spins < 64) {
+    __builtin_ia32_pause();
+  } else {
+    sched_yield();
+  }
+}
+
+// Test-and-test-and-set on `flag`. acquire: pairs with release_spin()'s
+// release.
 inline void acquire_spin(std::atomic<bool>& flag) {
   while (flag.exchange(true, std::memory_order_acquire)) {
-    for (int spins = 0; flag.load(std::memory_order_relaxed); ++spins) {
-      if (spins < 64) {
-        __builtin_ia32_pause();
-      } else {
-        sched_yield();
-      }
-    }
+    for (int spins = 0; flag.load(std::memory_order_relaxed); ++spins) spin_backoff(spins);
   }
 }
 inline void release_spin(std::atomic<bool>& flag) { flag.store(false, std::memory_order_release); }
