@@ -89,7 +89,7 @@ void Worker::run() {
       park();
     }
   }
-  core::this_thread() = core::ThreadState{};
+  leave_thread();
 }
 
 void Worker::enter_thread() {
@@ -103,6 +103,7 @@ void Worker::enter_thread() {
   ts_->executor = &scheduler_;
   ts_->worker = this;
   ts_->scheduler_context = &context_;
+  claim_task_state_bias();
   if (scheduler_.config().pin_workers) {
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
@@ -119,6 +120,23 @@ void Worker::enter_thread() {
       }
     }
   }
+}
+
+// The sole regular worker updates task states without locked instructions
+// until another thread touches one (task_header.h, "One thread, no locked
+// instructions"); any other worker revokes that before it runs a task, as
+// its own plain stores (transition_to_running(), transition_to_done())
+// would race with the holder's.
+void Worker::claim_task_state_bias() {
+  core::detail::ThreadBias& bias = scheduler_.task_state_bias();
+  if (role_ == WorkerRole::kRegular && scheduler_.num_workers() == 1 && bias.grant(core::detail::this_thread_id())) return;
+  bias.revoke();
+}
+
+void Worker::leave_thread() {
+  // Another thread may later be given this one's identity.
+  scheduler_.task_state_bias().give_up(core::detail::this_thread_id());
+  core::this_thread() = core::ThreadState{};
 }
 
 TaskHeader* Worker::next_task() {
@@ -624,7 +642,7 @@ void Worker::run_spare() {
       driver_->park(std::min(timers_.next_deadline(), TimerQueue::now_ns() + nap));
     }
   }
-  core::this_thread() = core::ThreadState{};
+  leave_thread();
 }
 
 // Until wanted again: what it queued or woke goes to the inject queue for

@@ -113,6 +113,8 @@ class Worker {
   // The LIFO slot, then the ring, onto the inject queue; returns how many.
   std::size_t move_local_to_inject(bool stealers_possible);
   void enter_thread();
+  void claim_task_state_bias();
+  void leave_thread();
   core::TaskHeader* next_task();
   core::TaskHeader* steal_work();
   core::TaskHeader* steal_from_others();

@@ -23,6 +23,16 @@
 //      Blocked -> Runnable returns true and the waker hands the task to its
 //      Executor::schedule(); Running -> Running|NOTIFIED returns false.
 //
+// One thread, no locked instructions: each read-modify-write of a state
+// (wake, block, yield, spend a token) is a CAS, because a waker on another
+// thread may race with it, except on the thread that holds its executor's
+// task_state_bias() (detail/thread_bias.h). A one-worker scheduler grants it
+// to its worker thread, whose updates are then a load and a store inside a
+// bias section; the first update by any other thread revokes it for good
+// (one membarrier), and every worker that is not the holder revokes it
+// before it runs a task (its plain stores, below, must not race with the
+// holder's load-then-store either).
+//
 // A fiber that has never run is Runnable|FRESH, and its joiner may run it in
 // place of waiting (scheduler/join_in_place.h): it claims the task with
 // transition_to_running_in_place(), which leaves its queue entry behind as
@@ -39,6 +49,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "runtime/core/detail/thread_bias.h"
 
 namespace weft::core {
 
@@ -89,8 +101,17 @@ class Executor {
   // (scheduler/join_in_place.h, step 7): for the executor's count of them.
   virtual void count_stale_entry_reused() {}
 
+  // Who may update this executor's task states with plain loads and stores
+  // (the protocol above, "One thread, no locked instructions"). Every
+  // thread that writes a task's state the plain way (a worker running it)
+  // must hold this bias or have revoked it first.
+  detail::ThreadBias& task_state_bias() { return task_state_bias_; }
+
  protected:
   ~Executor() = default;
+
+ private:
+  detail::ThreadBias task_state_bias_;
 };
 
 // What a task kind tells the header: how to free the task, and where its
@@ -168,7 +189,10 @@ class TaskHeader {
   // overflow) or, for a task it has just made Runnable, keeps it as the
   // task's entry instead of queueing the task again. The task may be gone
   // on return only if the caller holds no reference of its own.
-  bool spend_stale_entry();
+  bool spend_stale_entry() {
+    // Most tasks never have a stale entry: a load says so without an update.
+    return (state_.load(std::memory_order_acquire) & kStaleEntry) && spend_stale_entry_slow();
+  }
   bool transition_to_blocked();            // Running -> Blocked; false: woken already, now Runnable
   void transition_to_runnable();           // Running -> Runnable (yield)
   // Running -> Done. A store, not a CAS: only the worker running the task
@@ -273,7 +297,15 @@ class TaskHeader {
   static constexpr int kTokenShift = 32;
 
   bool transition_on_wake(uint32_t token);
+  // One read-modify-write of state_: `step(cur, next)` says whether to write
+  // `next` given `cur`; returns whether it wrote. A CAS loop, or a load and
+  // a store for the holder of the executor's bias (the protocol above).
+  template <class Step>
+  bool update_state(Step step);
+  template <class Step>
+  bool update_state_shared(Step step);
   Dequeued transition_to_running_slow(uint64_t cur);
+  bool spend_stale_entry_slow();
   void destroy_extras();
   void unref_shared();
 

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/core/detail/thread_bias.h"
+#include "runtime/core/task_header.h"
 #include "runtime/core/thread_state.h"
 #include "runtime/core/waker.h"
 #include "tests/support/baton.h"
@@ -173,6 +175,55 @@ TEST_P(Scheduling, TasksWakingEachOtherStayOnOneWorker) {
   // A few moves are fine (the start, a steal while the ring briefly holds
   // the LIFO slot's task); one in a hundred steps is not.
   EXPECT_LT(hops, 2 * kRounds / 100);
+}
+
+// Counts the token up through `in` and `out`, checking each value it gets.
+Task<int> count_token(Channel<int>* in, Channel<int>* out, int rounds, int first, std::atomic<int>* seen) {
+  int bad = 0;
+  for (int i = 0; i < rounds; ++i) {
+    Result<int> v = co_await in->async_recv();
+    if (!v) co_return -1;
+    bad += *v != first + 2 * i;
+    seen->fetch_add(1, std::memory_order_relaxed);
+    if (co_await out->async_send(*v + 1)) co_return -1;
+  }
+  co_return bad;
+}
+
+Task<int> receive_one(Channel<int>* ch) {
+  Result<int> v = co_await ch->async_recv();
+  co_return v ? *v : -1;
+}
+
+core::detail::ThreadBias::Claim task_state_claim() {
+  return core::this_thread().executor->task_state_bias().claim();
+}
+
+// A one-worker runtime updates its task states without locked instructions
+// (core/task_header.h, "One thread, no locked instructions") until another
+// thread wakes one of its tasks; that wake, landing in the middle of a
+// ping-pong, revokes it, and no hand-off is lost or repeated either side of
+// it. With more workers nothing is ever biased.
+TEST_P(Scheduling, AnOutsideWakeEndsTheOneWorkerBiasLosingNothing) {
+  using Claim = core::detail::ThreadBias::Claim;
+  const Claim at_start = rt().block_on([] { return task_state_claim(); });
+  const bool biased = workers() == 1 && core::detail::ThreadBias::available();
+  EXPECT_EQ(at_start, biased ? Claim::kOthers : Claim::kRevoked);
+  constexpr int kRounds = 20'000;
+  Channel<int> ping(1), pong(1), outside(1);
+  std::atomic<int> seen{0};
+  auto a = rt().spawn(count_token(&ping, &pong, kRounds, 0, &seen));
+  auto b = rt().spawn(count_token(&pong, &ping, kRounds, 1, &seen));
+  auto c = rt().spawn(receive_one(&outside));
+  auto first = rt().spawn([](Channel<int>* ch) -> Task<void> { (void)co_await ch->async_send(0); }(&ping));
+  first.join();
+  while (seen.load(std::memory_order_relaxed) < kRounds) std::this_thread::yield();
+  ASSERT_FALSE(outside.send(42));  // from this thread, halfway through
+  EXPECT_EQ(a.join(), 0);
+  EXPECT_EQ(b.join(), 0);
+  EXPECT_EQ(c.join(), 42);
+  EXPECT_EQ(seen.load(), 2 * kRounds);
+  EXPECT_EQ(rt().block_on([] { return task_state_claim(); }), Claim::kRevoked);
 }
 
 TEST_P(Scheduling, OutsideThreadsSpawnThroughInjectQueue) {

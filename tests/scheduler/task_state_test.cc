@@ -196,6 +196,75 @@ struct Counted : TaskHeader {
   Counted() : TaskHeader(TaskKind::kCoroutine) { ops_ = &kOps; }
 };
 
+// The executor's task-state bias (task_header.h, "One thread, no locked
+// instructions"): the holder's transitions give the same results as the
+// CAS ones, and another thread's first wake revokes the bias.
+TEST(TaskState, TheBiasHoldersTransitionsMatchTheSharedOnes) {
+  if (!detail::ThreadBias::available()) GTEST_SKIP() << "nothing is biased in this process";
+  CountingExecutor ex;
+  ASSERT_TRUE(ex.task_state_bias().grant(detail::this_thread_id()));
+  Fake t;
+  t.executor = &ex;
+  EXPECT_EQ(t.transition_to_running(), Dequeued::kRun);
+  uint32_t token = t.wait_token();
+  t.wake(token);  // a wake before the park: NOTIFIED, nothing scheduled
+  EXPECT_EQ(ex.scheduled.load(), 0);
+  EXPECT_FALSE(t.transition_to_blocked());  // woken already: Runnable
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(t.transition_to_running(), Dequeued::kRun);
+  token = t.wait_token();
+  EXPECT_TRUE(t.transition_to_blocked());
+  t.wake(token + 1);  // not this wait's token: nothing
+  EXPECT_EQ(t.state(), TaskState::kBlocked);
+  t.wake(token);
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(ex.scheduled.load(), 1);
+  EXPECT_EQ(t.transition_to_running(), Dequeued::kRun);
+  token = t.wait_token();
+  t.spend_token(token);  // gave up before parking: its Waker does nothing
+  t.wake(token);
+  EXPECT_EQ(t.state(), TaskState::kRunning);
+  EXPECT_EQ(ex.task_state_bias().claim(detail::this_thread_id()), detail::ThreadBias::Claim::kMine);
+  EXPECT_TRUE(t.transition_to_blocked());
+  token = t.wait_token();
+  std::thread([&] { t.wake(token); }).join();  // another thread: revokes, then wakes
+  EXPECT_EQ(ex.task_state_bias().claim(), detail::ThreadBias::Claim::kRevoked);
+  EXPECT_EQ(t.state(), TaskState::kRunnable);
+  EXPECT_EQ(ex.scheduled.load(), 2);
+}
+
+// The holder parks its task while another thread wakes it, the wake
+// revoking the bias in the middle: the wake is never lost. Either the park
+// comes first (Blocked, and the wake schedules it) or the wake does
+// (NOTIFIED, and the park turns into Runnable); either way the task ends up
+// Runnable with its token bumped once.
+TEST(TaskState, AWakeRevokingTheBiasDuringAParkIsNotLost) {
+  if (!detail::ThreadBias::available()) GTEST_SKIP() << "nothing is biased in this process";
+  for (int round = 0; round < 200; ++round) {
+    CountingExecutor ex;
+    ASSERT_TRUE(ex.task_state_bias().grant(detail::this_thread_id()));
+    Fake t;
+    t.executor = &ex;
+    ASSERT_EQ(t.transition_to_running(), Dequeued::kRun);
+    const uint32_t token = t.wait_token();
+    std::atomic<bool> go{false};
+    std::thread waker([&] {
+      while (!go.load(std::memory_order_acquire)) {
+      }
+      t.wake(token);
+    });
+    go.store(true, std::memory_order_release);
+    // A different head start each round, so that the park falls before,
+    // inside and after the revocation (a membarrier, tens of microseconds).
+    for (int spin = 0; spin < (round * 37) % 3000; ++spin) std::atomic_signal_fence(std::memory_order_seq_cst);
+    const bool blocked = t.transition_to_blocked();
+    waker.join();
+    EXPECT_EQ(t.state(), TaskState::kRunnable) << "round " << round;
+    EXPECT_EQ(t.wait_token(), token + 1) << "round " << round;
+    EXPECT_EQ(ex.scheduled.load(), blocked ? 1 : 0) << "round " << round;
+  }
+}
+
 TEST(Waker, BorrowedOwnsNoReferenceAndToOwnedTakesOne) {
   CountingExecutor ex;
   Counted t;
