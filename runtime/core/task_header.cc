@@ -36,24 +36,17 @@ template <class Step>
 bool TaskHeader::update_state(Step step) {
   if (executor == nullptr) return update_state_shared(step);
   detail::ThreadBias& bias = executor->task_state_bias();
-  const detail::ThreadBias::Self self = detail::this_thread_id();
-  switch (bias.claim(self)) {
-    case detail::ThreadBias::Claim::kRevoked: return update_state_shared(step);
-    case detail::ThreadBias::Claim::kMine:
-      if (bias.try_enter(self)) {
-        // Nobody else writes the word while the bias holds (detail/
-        // thread_bias.h, step 3), so a load and a store make the update.
-        // Orders as the CAS's.
-        uint64_t cur = state_.load(std::memory_order_acquire), next;
-        bool write = step(cur, next);
-        if (write) state_.store(next, std::memory_order_release);
-        bias.leave();
-        return write;
-      }
-      break;
-    default: break;
+  if (bias.try_enter(detail::this_thread_id())) {
+    // Nobody else writes the word while the bias holds (detail/
+    // thread_bias.h, step 3), so a load and a store make the update.
+    // Orders as the CAS's.
+    uint64_t cur = state_.load(std::memory_order_acquire), next;
+    bool write = step(cur, next);
+    if (write) state_.store(next, std::memory_order_release);
+    bias.leave();
+    return write;
   }
-  bias.revoke();
+  bias.revoke();  // one load once revoked (always, with more than one worker)
   return update_state_shared(step);
 }
 

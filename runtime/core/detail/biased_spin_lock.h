@@ -45,7 +45,7 @@ class BiasedSpinLock {
   void lock(core::ThreadState& ts) {
     ++ts.preempt_off;
     const ThreadBias::Self self = this_thread_id();
-    if (bias_.claim(self) == ThreadBias::Claim::kMine && bias_.try_enter(self)) return;
+    if (bias_.try_enter(self)) return;
     lock_inner(self);
   }
   void unlock() { unlock(core::this_thread()); }

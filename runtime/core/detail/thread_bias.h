@@ -69,8 +69,10 @@ class ThreadBias {
   // Step 1. False if it was claimed already, or could not be biased.
   bool grant(Self self);
 
-  // Step 2, the holder only: true if it is in (leave() afterwards).
+  // Step 2: true if the caller is the holder and is in (leave()
+  // afterwards). Any other thread gets false and takes the shared way.
   bool try_enter(Self self) {
+    if (holder_.load(std::memory_order_relaxed) != self) return false;
     inside_.store(self, std::memory_order_relaxed);
     // Compiler barrier only: revoke()'s membarrier() is the CPU fence this
     // store-then-load pairs with (step 3).
@@ -93,8 +95,8 @@ class ThreadBias {
   // plain update happens before whatever the caller does next.
   bool is_revoked() const { return holder_.load(std::memory_order_acquire) == revoked(); }
 
-  // Step 3, by any thread but the holder: returns once nobody updates the
-  // guarded words the plain way any more. Cheap once revoked.
+  // Step 3, by any thread but a holder still in: returns once nobody
+  // updates the guarded words the plain way any more. Cheap once revoked.
   void revoke() {
     if (!is_revoked()) revoke_slow();
   }
