@@ -82,6 +82,15 @@ class CoroutineWait {
     self_->wait_reason = core::WaitReason::kNone;
     return self_->cancel_requested.load(std::memory_order_seq_cst) ? WakeCause::kTaskCancelled : WakeCause::kWoken;
   }
+  // disarm() for a wait whose outcome the other side has set: the cause
+  // is not wanted (nor its load of the task's cancel flag).
+  void disarm_after_outcome() {
+    if (!options_->waits_forever()) {
+      (void)disarm_timer_and_stop();
+      return;
+    }
+    self_->wait_reason = core::WaitReason::kNone;
+  }
   // Step 4: ends this wait's token (after disarm), so the Waker handed out
   // can never end a later wait. The awaiter need keep no Waker of its own.
   void spend_token() { self_->spend_token(token_); }

@@ -188,7 +188,12 @@ void Scheduler::spawn(TaskHeader* task, const SpawnOptions& options) {
   schedule_from(here, task);
 }
 
-void Scheduler::schedule(TaskHeader* task) { schedule_from(current_worker(), task); }
+void Scheduler::schedule(TaskHeader* task) {
+  Worker* here = current_worker();
+  // The usual wake first: from a worker, for a task free to run there.
+  if (here != nullptr && !task->pinned && !config_.force_migration) return here->schedule_local(task, /*lifo=*/true);
+  schedule_from(here, task);
+}
 
 inline void Scheduler::schedule_from(Worker* here, TaskHeader* task) {
   // A wake from outside the workers (a plain thread, a blocking-pool thread,

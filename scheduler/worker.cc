@@ -159,14 +159,23 @@ TaskHeader* Worker::next_task() {
   return take_from_inject(RunQueue::kCapacity / 2);
 }
 
-TaskHeader* Worker::take_lifo() {
+inline TaskHeader* Worker::take_lifo() {
   if (lifo_ == nullptr) return nullptr;
   TaskHeader* t = lifo_;
   lifo_ = nullptr;
   if (++lifo_polls_ <= kMaxLifoPolls) return t;
   lifo_polls_ = 0;
+  // With nothing else queued here the demotion would come straight back:
+  // next_task() would pop `t` again. A pair waking each other alone on a
+  // worker (a channel ping-pong) skips the push and the pop.
+  if (nothing_queued_here()) return t;
   local_.push(t, scheduler_.inject());  // back of the line
   return nullptr;
+}
+
+bool Worker::nothing_queued_here() const {
+  return local_.empty() && pinned_head_ == nullptr &&
+         !remote_nonempty_.load(std::memory_order_acquire);  // pairs with push_remote's release
 }
 
 TaskHeader* Worker::take_pinned() {
@@ -239,7 +248,27 @@ void Worker::end_search() {
   if (scheduler_.idle().transition_worker_from_searching()) scheduler_.notify_parked();
 }
 
+// Runs `task`, then the task it woke into the LIFO slot for as long as
+// next_task() would pick that one anyway: a pair waking each other (a
+// channel ping-pong) goes round this loop, not round run()'s.
 void Worker::run_task(TaskHeader* task) {
+  do {
+    run_one(task);
+  } while ((task = next_from_lifo()) != nullptr);
+}
+
+// next_task()'s first choice on a tick that is not a fairness tick; nothing
+// when shutdown has begun (run() sees it), nor for a spare, whose loop asks
+// whether it is still wanted before each task.
+TaskHeader* Worker::next_from_lifo() {
+  if (lifo_ == nullptr || (tick_ + 1) % kGlobalQueueInterval == 0 || role_ == WorkerRole::kSpare ||
+      scheduler_.is_shutdown())
+    return nullptr;
+  ++tick_;
+  return take_lifo();
+}
+
+void Worker::run_one(TaskHeader* task) {
   if (searching_) end_search();
   switch (task->transition_to_running()) {
     case core::Dequeued::kRun: break;

@@ -119,6 +119,8 @@ class Worker {
   core::TaskHeader* steal_work();
   core::TaskHeader* steal_from_others();
   void run_task(core::TaskHeader* task);
+  void run_one(core::TaskHeader* task);
+  core::TaskHeader* next_from_lifo();
   void begin_run(core::TaskHeader* task);
   void advance_run_seq(uint64_t by);
   core::TaskHeader* resume(core::TaskHeader* task);
@@ -137,6 +139,7 @@ class Worker {
   core::Stack acquire_stack(const core::FiberBase& fiber);
   void release_stack(core::Stack stack);
   core::TaskHeader* take_lifo();
+  bool nothing_queued_here() const;
   core::TaskHeader* take_pinned();
   core::TaskHeader* take_from_inject(std::size_t max);
   bool begin_search();

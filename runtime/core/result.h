@@ -20,14 +20,14 @@ class [[nodiscard]] Result {
 
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
-  std::error_code error() const { return ec_; }
+  std::error_code error() const { return ec_.get(); }
 
   T& value() & {
-    if (!value_) throw std::system_error(ec_);
+    if (!value_) throw std::system_error(error());
     return *value_;
   }
   T&& value() && {
-    if (!value_) throw std::system_error(ec_);
+    if (!value_) throw std::system_error(error());
     return std::move(*value_);
   }
   T& operator*() & { return value(); }
@@ -36,7 +36,7 @@ class [[nodiscard]] Result {
 
  private:
   std::optional<T> value_;
-  std::error_code ec_;
+  StoredError ec_;  // not a std::error_code: see error.h
 };
 
 }  // namespace weft

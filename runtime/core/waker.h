@@ -11,6 +11,7 @@
 // released) takes an owning clone() or to_owned().
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <utility>
 
@@ -37,6 +38,15 @@ class Waker {
   // the OS thread itself.
   static Waker borrowed_for_current();
   static Waker borrowed_for_task(TaskHeader* task) { return Waker(task, nullptr, task->wait_token(), false); }
+  // Makes an empty Waker a borrowed one for `task`'s current wait: the same
+  // as assigning borrowed_for_task(task), without releasing what an empty
+  // Waker does not hold (a coroutine's wait, every time it parks).
+  void set_borrowed(TaskHeader* task) {
+    assert(!*this && "set_borrowed() on a Waker that holds a wait");
+    task_ = task;
+    token_ = task->wait_token();
+    owned_ = false;
+  }
   // A borrowed copy of this Waker, for the same wait.
   Waker borrow() const { return Waker(task_, parker_, token_, false); }
 
@@ -57,7 +67,11 @@ class Waker {
   }
   Waker(const Waker&) = delete;
   Waker& operator=(const Waker&) = delete;
-  ~Waker() { reset(); }
+  // Nothing to clear on the way out, only a reference to drop: a queued
+  // Waiter's borrowed Waker dies on every wait.
+  ~Waker() {
+    if (owned_) release(task_, parker_);
+  }
 
   // A second Waker for the same wait (a timer and a stop callback each hold
   // one beside the primitive's): whichever fires first ends the wait, the
@@ -102,7 +116,9 @@ class Waker {
   void reset() {
     TaskHeader* t = std::exchange(task_, nullptr);
     ThreadParker* p = std::exchange(parker_, nullptr);
-    if (!owned_) return;
+    if (owned_) release(t, p);
+  }
+  static void release(TaskHeader* t, ThreadParker* p) {
     if (t) t->unref();
     if (p) p->unref();
   }

@@ -113,7 +113,7 @@ class Channel {
     static constexpr core::WaitReason kReason = core::WaitReason::kChannel;
     static constexpr bool kMayRetry = false;
     sync::detail::Lock& lock() { return ch->lock_; }
-    Try try_now(Waiter&) { return ch->try_send_locked(value); }
+    [[gnu::always_inline]] Try try_now(Waiter&) { return ch->try_send_locked(value); }
     void enqueue(Waiter& w) {
       w.slot = value;
       ch->senders_.push_back(&w);
@@ -126,7 +126,7 @@ class Channel {
     static constexpr core::WaitReason kReason = core::WaitReason::kChannel;
     static constexpr bool kMayRetry = false;
     sync::detail::Lock& lock() { return ch->lock_; }
-    Try try_now(Waiter&) { return ch->try_recv_locked(out); }
+    [[gnu::always_inline]] Try try_now(Waiter&) { return ch->try_recv_locked(out); }
     void enqueue(Waiter& w) {
       w.slot = out;
       ch->receivers_.push_back(&w);
@@ -161,7 +161,9 @@ class Channel {
     }
     return Try::kWait;
   }
-  Try try_recv_locked(std::optional<T>* out) {  // protocol step 2
+  // Inline even where it is not the only caller: a coroutine's recv would
+  // otherwise pay a call under the lock on every wait.
+  [[gnu::always_inline]] Try try_recv_locked(std::optional<T>* out) {  // protocol step 2
     if (!buffer_.empty()) {
       out->emplace(std::move(buffer_.front()));
       buffer_.pop_front();
@@ -206,9 +208,8 @@ template <class T>
 class Channel<T>::RecvAwaiter : public sync::detail::OpAwaiter<RecvOp> {
  public:
   RecvAwaiter(Channel* ch, const WaitOptions& options) : sync::detail::OpAwaiter<RecvOp>(RecvOp{ch, &out_}, options) {}
-  Result<T> await_resume() {
-    std::error_code ec = sync::detail::OpAwaiter<RecvOp>::await_resume();
-    if (ec) return ec;
+  [[gnu::always_inline]] Result<T> await_resume() {
+    if (!this->finish()) return this->error();
     return std::move(*out_);
   }
 

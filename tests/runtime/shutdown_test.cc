@@ -120,6 +120,36 @@ TEST_P(Shutdown, CancelUnwindsCoroutinesBlockedOnPrimitives) {
   EXPECT_EQ(ch.try_send(1), Errc::kWouldBlock) << "a cancelled receiver is still queued";
 }
 
+// A pair of coroutines that pass a token for ever runs round after round
+// from its worker's LIFO slot without going back to the worker's loop
+// (scheduler/worker.cc, run_task()); a kCancel shutdown still ends it.
+TEST_P(Shutdown, CancelEndsAPairPassingATokenForEver) {
+  std::atomic<int> live{0};
+  std::atomic<int> rounds{0};
+  Channel<int> ping(1), pong(1);
+  {
+    Config c;
+    c.workers = GetParam();
+    c.shutdown = ShutdownPolicy::kCancel;
+    Runtime rt{c};
+    auto side = [](std::atomic<int>* live, std::atomic<int>* rounds, Channel<int>* in, Channel<int>* out,
+                   bool first) -> Task<void> {
+      Counted guard(live);
+      if (first) (void)co_await out->async_send(0);
+      for (;;) {
+        Result<int> v = co_await in->async_recv();
+        if (!v) co_return;
+        rounds->fetch_add(1, std::memory_order_relaxed);
+        if (co_await out->async_send(*v + 1)) co_return;
+      }
+    };
+    rt.spawn(side(&live, &rounds, &ping, &pong, true)).detach();
+    rt.spawn(side(&live, &rounds, &pong, &ping, false)).detach();
+    while (rounds.load() < 1000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(live.load(), 0) << "a coroutine of the pair was not unwound";
+}
+
 TEST_P(Shutdown, SpawnAfterShutdownThrows) {
   std::optional<Runtime::Handle> h;
   {

@@ -177,6 +177,55 @@ TEST_P(Scheduling, TasksWakingEachOtherStayOnOneWorker) {
   EXPECT_LT(hops, 2 * kRounds / 100);
 }
 
+// One side of a pair that passes a token until `*stop` is set; returns the
+// round trips it made. The pinging side sends first, the other answers, so
+// each hop wakes the other side. The pinging side spawns `other` once the
+// pair is going (kSpawnAt rounds in): a task queued behind the pair on the
+// pair's own worker, which the next wake moves out of the LIFO slot.
+constexpr int kSpawnAt = 100;
+Task<int> pass_until_stopped(Channel<int>* in, Channel<int>* out, std::atomic<bool>* stop, Task<void>* other,
+                             int max_rounds) {
+  const bool pings = other != nullptr;
+  int rounds = 0;
+  while (rounds < max_rounds && !stop->load(std::memory_order_relaxed)) {
+    if (pings && rounds == kSpawnAt) spawn(std::move(*other)).detach();
+    if (pings && co_await out->async_send(rounds)) break;
+    if (!co_await in->async_recv()) break;
+    if (!pings && co_await out->async_send(rounds)) break;
+    ++rounds;
+  }
+  out->close();  // ends the other side's wait, wherever it is
+  co_return rounds;
+}
+
+// A pair waking each other runs from the LIFO slot, round after round, even
+// without going back to the worker's loop (worker.cc, run_task()); the cap
+// on the slot's runs still lets a task queued behind them run within a few
+// rounds, not after the pair is done.
+TEST_P(Scheduling, APingPongPairLetsATaskQueuedBehindItRun) {
+  constexpr int kMaxRounds = 5'000'000;
+  Channel<int> ping(1), pong(1);
+  std::atomic<bool> stop{false};
+  Task<void> stopper = [](std::atomic<bool>* stop) -> Task<void> {
+    stop->store(true, std::memory_order_relaxed);
+    co_return;
+  }(&stop);
+  auto a = rt().spawn(pass_until_stopped(&ping, &pong, &stop, &stopper, kMaxRounds));
+  auto b = rt().spawn(pass_until_stopped(&pong, &ping, &stop, nullptr, kMaxRounds));
+  int rounds = a.join();
+  b.join();
+  EXPECT_TRUE(stop.load());
+  EXPECT_GE(rounds, kSpawnAt);
+  // With one worker the cap is all that lets it run: within a few rounds.
+  // With more, a thief may take it and then lose its CPU to the OS for a
+  // while (16 workers on 2 cores), so only "before the pair is done".
+  if (workers() == 1) {
+    EXPECT_LT(rounds, kSpawnAt + 1'000) << "the pair kept its worker from the task queued behind it";
+  } else {
+    EXPECT_LT(rounds, kMaxRounds) << "the pair kept its worker from the task queued behind it";
+  }
+}
+
 // Counts the token up through `in` and `out`, checking each value it gets.
 Task<int> count_token(Channel<int>* in, Channel<int>* out, int rounds, int first, std::atomic<int>* seen) {
   int bad = 0;

@@ -125,28 +125,25 @@ class OpAwaiter {
     core::TaskHeader* self = require_coroutine(ts.task, "co_await on a weft primitive");
     op_.lock().lock(ts);
     Try t = op_.try_now(w_);
-    if (t == Try::kWait) {
-      if (self->cancel_requested.load(std::memory_order_seq_cst)) {
-        op_.lock().unlock(ts);
-        state_ = kTaskCancelled;
-        return false;
-      }
-      result_ = check_before_wait(options_);
-    } else {
-      result_ = to_error(t);
-    }
-    if (t != Try::kWait || result_) {
+    if (t != Try::kWait) {
+      if (t == Try::kClosed) result_ = to_error(t);  // kDone leaves it empty: no error
       op_.lock().unlock(ts);
-      // Done without waiting. A coroutine that never waits would never let
-      // the other tasks of its worker run: past its budget it yields here
-      // (the result is already in result_).
-      // A coroutine past its time slice yields here too (preempt.h).
-      if (--self->budget != 0 && !self->preempt_requested.load(std::memory_order_relaxed)) return false;
-      self->resume_point = h;
-      self->suspend_reason = core::SuspendReason::kYield;
-      return true;
+      return end_without_waiting(self, h);
     }
-    w_.waker = core::Waker::borrowed_for_task(self);
+    if (self->cancel_requested.load(std::memory_order_seq_cst)) {
+      op_.lock().unlock(ts);
+      state_ = kTaskCancelled;
+      return false;
+    }
+    // Step 1's checks; a wait that waits forever has none.
+    if (!options_.waits_forever()) {
+      result_ = check_armed_before_wait(options_);
+      if (result_) {
+        op_.lock().unlock(ts);
+        return end_without_waiting(self, h);
+      }
+    }
+    w_.waker.set_borrowed(self);  // empty until now: nothing to release
     // Armed from w_.waker while the lock still keeps it ours (after unlock
     // the other side may move it out); no spare clone on this hot path.
     wait_.arm(self, w_.waker, options_, Op::kReason, h);
@@ -155,12 +152,49 @@ class OpAwaiter {
     op_.lock().unlock(ts);
     return true;
   }
-  std::error_code await_resume() {
-    if (state_ == kTaskCancelled) throw core::TaskCancelled();
-    if (state_ != kSuspended) return result_;
-    state_ = kResumed;
-    sched::WakeCause cause = wait_.disarm();
-    if (Outcome o = w_.read_outcome(); o != Outcome::kPending) return to_error(o);  // step 3
+  [[gnu::always_inline]] std::error_code await_resume() { return finish() ? no_error() : result_.get(); }
+  Op& op() { return op_; }
+
+ protected:
+  // Ends the await, inline in the awaiting coroutine (kept short for that):
+  // true when it succeeded, handed what it waited for or done at once;
+  // false with the reason in error().
+  [[gnu::always_inline]] bool finish() {
+    if (state_ == kSuspended) {
+      state_ = kResumed;
+      // Step 3. Handed what it waited for: why the task ran again no
+      // longer matters, only what arm() armed is undone.
+      if (w_.read_outcome() == Outcome::kGranted) [[likely]] {
+        wait_.disarm_after_outcome();
+        return true;
+      }
+      sched::WakeCause cause = wait_.disarm();
+      Outcome o = w_.read_outcome();
+      result_ = o == Outcome::kPending ? end_without_outcome(cause) : to_error(o);
+      return !result_;
+    }
+    if (state_ == kTaskCancelled) [[unlikely]] throw core::TaskCancelled();
+    return !result_;
+  }
+  std::error_code error() const { return result_.get(); }
+
+  Op op_;
+  Waiter w_;
+
+ private:
+  enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
+  // Done without waiting (the result is in result_). A coroutine that never
+  // waits would never let the other tasks of its worker run: past its
+  // budget it yields here. A coroutine past its time slice yields here too
+  // (preempt.h).
+  bool end_without_waiting(core::TaskHeader* self, std::coroutine_handle<> h) {
+    if (--self->budget != 0 && !self->preempt_requested.load(std::memory_order_relaxed)) return false;
+    self->resume_point = h;
+    self->suspend_reason = core::SuspendReason::kYield;
+    return true;
+  }
+  // Step 3 with the outcome still pending after the wake: under the lock.
+  [[gnu::noinline]] std::error_code end_without_outcome(sched::WakeCause cause) {
     op_.lock().lock();
     if (Outcome o = w_.read_outcome(); o != Outcome::kPending) {
       op_.lock().unlock();
@@ -175,14 +209,6 @@ class OpAwaiter {
     if (cause == sched::WakeCause::kWoken) return make_error_code(Errc::kCancelled);
     return to_error(cause);
   }
-  Op& op() { return op_; }
-
- protected:
-  Op op_;
-  Waiter w_;
-
- private:
-  enum State : uint8_t { kReady, kSuspended, kResumed, kTaskCancelled };
   // The frame is destroyed while suspended here (its runtime shut down):
   // take the Waiter off the list before it goes away.
   [[gnu::noinline]] void unlink_on_destroy() {
@@ -192,7 +218,7 @@ class OpAwaiter {
   }
   WaitOptions options_;
   sched::CoroutineWait wait_;
-  std::error_code result_ = no_error();
+  StoredError result_;  // set when it ended without waiting; see error.h
   State state_ = kReady;
 };
 
