@@ -87,8 +87,9 @@ void CoroutineWait::arm_timer_and_stop(const core::Waker& waker, const WaitOptio
 WakeCause CoroutineWait::disarm_timer_and_stop() {
   stop_.reset();
   const bool fired = timer_.cancel();
-  if (self_) self_->wait_reason = core::WaitReason::kNone;
-  return cause_after_wake(self_, *options_, fired);
+  core::TaskHeader* self = plain_.task();
+  if (self) self->wait_reason = core::WaitReason::kNone;
+  return cause_after_wake(self, *options_, fired);
 }
 
 void spend_wait(const core::Waker& waker) {

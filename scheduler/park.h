@@ -56,41 +56,30 @@ enum class OnTaskCancel : uint8_t { kEndWait, kKeepWaiting };
 WakeCause park_current(core::WaitReason reason, const core::Waker& waker, const WaitOptions& options,
                        OnTaskCancel on_task_cancel = OnTaskCancel::kEndWait);
 
-// Coroutine form: arm() in await_suspend, disarm() in await_resume.
-class CoroutineWait {
+// Coroutine form for a wait that can end only by a wake or by the task's
+// cancellation, known when its awaiter is made (a channel operation awaited
+// without WaitOptions): there is no timer or stop callback to arm, disarm
+// or carry in the frame. arm() in await_suspend, disarm() in await_resume.
+class PlainCoroutineWait {
  public:
-  // Arms the timer and the stop callback and marks the task as parking.
-  // `self` must be the running coroutine task; `options` must outlive the
-  // wait (it is the awaiter's own member). Both inline for a wait with
-  // neither deadline nor stop token (a channel or lock waited on plainly):
-  // it has no timer or callback to arm or disarm.
-  void arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options, core::WaitReason reason,
+  // Marks the task as parking; `self` must be the running coroutine task.
+  void arm(core::TaskHeader* self, const core::Waker& waker, core::WaitReason reason,
            std::coroutine_handle<> resume_at) {
     self_ = self;
     token_ = waker.token();
-    options_ = &options;
-    if (!options.waits_forever()) arm_timer_and_stop(waker, options);
     self->resume_point = resume_at;
     self->wait_reason = reason;
     self->suspend_reason = core::SuspendReason::kPark;
   }
+  // Nothing else could end the wait but a wake or the task's cancellation
+  // (park.cc's cause_after_wake, with no stop token and no deadline).
   WakeCause disarm() {
-    if (!options_->waits_forever()) return disarm_timer_and_stop();
-    // arm() armed nothing for a wait that waits forever, and nothing else
-    // could end it but a wake or the task's cancellation (park.cc's
-    // cause_after_wake, with no stop token and no deadline).
-    self_->wait_reason = core::WaitReason::kNone;
+    disarm_after_outcome();
     return self_->cancel_requested.load(std::memory_order_seq_cst) ? WakeCause::kTaskCancelled : WakeCause::kWoken;
   }
   // disarm() for a wait whose outcome the other side has set: the cause
   // is not wanted (nor its load of the task's cancel flag).
-  void disarm_after_outcome() {
-    if (!options_->waits_forever()) {
-      (void)disarm_timer_and_stop();
-      return;
-    }
-    self_->wait_reason = core::WaitReason::kNone;
-  }
+  void disarm_after_outcome() { self_->wait_reason = core::WaitReason::kNone; }
   // Step 4: ends this wait's token (after disarm), so the Waker handed out
   // can never end a later wait. The awaiter need keep no Waker of its own.
   void spend_token() { self_->spend_token(token_); }
@@ -98,11 +87,45 @@ class CoroutineWait {
   uint32_t token() const { return token_; }
 
  private:
+  core::TaskHeader* self_ = nullptr;
+  uint32_t token_ = 0;
+};
+
+// Coroutine form with WaitOptions: a PlainCoroutineWait plus the timer and
+// the stop callback that the options ask for.
+class CoroutineWait {
+ public:
+  // Arms the timer and the stop callback and marks the task as parking.
+  // `self` must be the running coroutine task; `options` must outlive the
+  // wait (it is the awaiter's own member). Both inline for a wait with
+  // neither deadline nor stop token: it has no timer or callback to arm or
+  // disarm.
+  void arm(core::TaskHeader* self, const core::Waker& waker, const WaitOptions& options, core::WaitReason reason,
+           std::coroutine_handle<> resume_at) {
+    options_ = &options;
+    if (!options.waits_forever()) arm_timer_and_stop(waker, options);
+    plain_.arm(self, waker, reason, resume_at);
+  }
+  WakeCause disarm() {
+    if (!options_->waits_forever()) return disarm_timer_and_stop();
+    return plain_.disarm();
+  }
+  void disarm_after_outcome() {
+    if (!options_->waits_forever()) {
+      (void)disarm_timer_and_stop();
+      return;
+    }
+    plain_.disarm_after_outcome();
+  }
+  void spend_token() { plain_.spend_token(); }
+  core::TaskHeader* task() const { return plain_.task(); }
+  uint32_t token() const { return plain_.token(); }
+
+ private:
   void arm_timer_and_stop(const core::Waker& waker, const WaitOptions& options);
   WakeCause disarm_timer_and_stop();
 
-  core::TaskHeader* self_ = nullptr;
-  uint32_t token_ = 0;
+  PlainCoroutineWait plain_;
   // Borrowed from the awaiter, which outlives the wait (both live in the
   // waiting frame): 8 bytes in every frame rather than 16.
   const WaitOptions* options_ = nullptr;

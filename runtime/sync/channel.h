@@ -95,12 +95,22 @@ class Channel {
 
   // ---- coroutines ----
   // The value is moved from only on success; an lvalue stays the caller's
-  // on failure. std::error_code result.
-  class SendAwaiter;
-  class RecvAwaiter;
-  SendAwaiter async_send(T& value, const WaitOptions& options = kWaitForever);
-  SendAwaiter async_send(T&& value, const WaitOptions& options = kWaitForever);
-  RecvAwaiter async_recv(const WaitOptions& options = kWaitForever);
+  // on failure. std::error_code result. Awaited without WaitOptions, the
+  // awaiter carries none (nothing to check, arm or keep in the frame).
+  template <class Wait>
+  class BasicSendAwaiter;
+  template <class Wait>
+  class BasicRecvAwaiter;
+  using SendAwaiter = BasicSendAwaiter<sync::detail::TimedWait>;
+  using RecvAwaiter = BasicRecvAwaiter<sync::detail::TimedWait>;
+  using PlainSendAwaiter = BasicSendAwaiter<sync::detail::UntimedWait>;
+  using PlainRecvAwaiter = BasicRecvAwaiter<sync::detail::UntimedWait>;
+  PlainSendAwaiter async_send(T& value) { return PlainSendAwaiter(SendOp{this, &value}); }
+  PlainSendAwaiter async_send(T&& value) { return PlainSendAwaiter(SendOp{this, &value}); }
+  PlainRecvAwaiter async_recv() { return PlainRecvAwaiter(this); }
+  SendAwaiter async_send(T& value, const WaitOptions& options) { return SendAwaiter(SendOp{this, &value}, options); }
+  SendAwaiter async_send(T&& value, const WaitOptions& options) { return SendAwaiter(SendOp{this, &value}, options); }
+  RecvAwaiter async_recv(const WaitOptions& options) { return RecvAwaiter(this, options); }
 
   // ---- select cases (see select.h) ----
   class RecvCase;
@@ -199,15 +209,19 @@ void Channel<T>::close() {
 }
 
 template <class T>
-class Channel<T>::SendAwaiter : public sync::detail::OpAwaiter<SendOp> {
+template <class Wait>
+class Channel<T>::BasicSendAwaiter : public sync::detail::OpAwaiter<SendOp, Wait> {
  public:
-  using sync::detail::OpAwaiter<SendOp>::OpAwaiter;
+  using sync::detail::OpAwaiter<SendOp, Wait>::OpAwaiter;
 };
 
 template <class T>
-class Channel<T>::RecvAwaiter : public sync::detail::OpAwaiter<RecvOp> {
+template <class Wait>
+class Channel<T>::BasicRecvAwaiter : public sync::detail::OpAwaiter<RecvOp, Wait> {
  public:
-  RecvAwaiter(Channel* ch, const WaitOptions& options) : sync::detail::OpAwaiter<RecvOp>(RecvOp{ch, &out_}, options) {}
+  template <class... WaitArgs>
+  explicit BasicRecvAwaiter(Channel* ch, const WaitArgs&... wait_args)
+      : sync::detail::OpAwaiter<RecvOp, Wait>(RecvOp{ch, &out_}, wait_args...) {}
   [[gnu::always_inline]] Result<T> await_resume() {
     if (!this->finish()) return this->error();
     return std::move(*out_);
@@ -216,19 +230,6 @@ class Channel<T>::RecvAwaiter : public sync::detail::OpAwaiter<RecvOp> {
  private:
   std::optional<T> out_;
 };
-
-template <class T>
-typename Channel<T>::SendAwaiter Channel<T>::async_send(T& value, const WaitOptions& options) {
-  return SendAwaiter(SendOp{this, &value}, options);
-}
-template <class T>
-typename Channel<T>::SendAwaiter Channel<T>::async_send(T&& value, const WaitOptions& options) {
-  return SendAwaiter(SendOp{this, &value}, options);
-}
-template <class T>
-typename Channel<T>::RecvAwaiter Channel<T>::async_recv(const WaitOptions& options) {
-  return RecvAwaiter(this, options);
-}
 
 // select() cases. A RecvCase's value() holds what it received.
 template <class T>

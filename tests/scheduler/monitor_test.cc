@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -34,7 +35,10 @@ Task<void> coro_spin(Clock::duration d) {
   co_return;
 }
 
-std::string run_and_capture(std::chrono::milliseconds threshold, bool coroutine, bool yielding) {
+// `longest_gap`, for the yielding fiber: the longest wall-clock time between
+// two of its yields.
+std::string run_and_capture(std::chrono::milliseconds threshold, bool coroutine, bool yielding,
+                            Clock::duration* longest_gap = nullptr) {
   ::testing::internal::CaptureStderr();
   {
     Config c;
@@ -43,10 +47,18 @@ std::string run_and_capture(std::chrono::milliseconds threshold, bool coroutine,
     c.time_slice = std::chrono::microseconds(0);  // preemption would end the busy fiber's run
     Runtime rt{c};
     if (yielding) {
-      rt.spawn_fiber([] {
-        auto until = Clock::now() + 300ms;
-        while (Clock::now() < until) yield_now();
+      Clock::duration gap{};
+      rt.spawn_fiber([&gap] {
+        auto last = Clock::now();
+        const auto until = last + 300ms;
+        while (last < until) {
+          yield_now();
+          const auto now = Clock::now();
+          gap = std::max(gap, now - last);
+          last = now;
+        }
       }, SpawnOptions{.name = "polite"}).join();
+      if (longest_gap) *longest_gap = gap;
     } else if (coroutine) {
       rt.spawn(coro_spin(300ms), SpawnOptions{.name = "busy-coroutine"}).join();
     } else {
@@ -69,7 +81,17 @@ TEST(Monitor, ReportsACoroutineThatDoesNotYield) {
 }
 
 TEST(Monitor, QuietForTasksThatYieldAndWhenOff) {
-  EXPECT_EQ(run_and_capture(30ms, false, /*yielding=*/true).find("stall"), std::string::npos);
+  // The monitor reports a run that went the threshold without yielding, by
+  // the wall clock. A task that yields every few hundred nanoseconds does so
+  // only if its thread is taken off the CPU that long: on this shared VM
+  // the host sometimes stops a vCPU for tens of milliseconds, which the
+  // guest kernel does not even see (CI caught it: 7 runs in 32 under load).
+  // Then the report is right, and the task's own clock says so.
+  Clock::duration gap{};
+  const std::string err = run_and_capture(30ms, false, /*yielding=*/true, &gap);
+  if (gap < 30ms) {
+    EXPECT_EQ(err.find("stall"), std::string::npos) << err;
+  }
   EXPECT_EQ(run_and_capture(0ms, false, false).find("stall"), std::string::npos);
 }
 

@@ -1,5 +1,6 @@
 // Channel<T> (rendezvous, bounded, unbounded), close, deadlines and select,
 // from fibers, coroutines and threads.
+#include <atomic>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -90,6 +91,39 @@ TEST_P(ChannelTest, CloseWakesBlockedSendersAndReceivers) {
   empty.close();
   EXPECT_EQ(sender.join(), Errc::kClosed);
   EXPECT_EQ(receiver.join(), Errc::kClosed);
+}
+
+// Awaited without WaitOptions, a channel operation's awaiter carries none
+// (sync/detail/wait.h, UntimedWait); with them it keeps the options and
+// arms their timer (TimedWait). Either way a cancelled task leaves the wait
+// with TaskCancelled and takes its waiter off the channel, and a deadline
+// still ends a timed one.
+TEST_P(ChannelTest, CoroutineWaitsWithAndWithoutOptionsEndCleanly) {
+  Channel<int> rendezvous(0);
+  Channel<int> empty(1);
+  std::atomic<int> waiting{0};
+  auto wait_forever = [](Channel<int>* ch, std::atomic<int>* waiting, bool send) -> Task<int> {
+    waiting->fetch_add(1);
+    if (send) co_return(co_await ch->async_send(1)).value();
+    co_return(co_await ch->async_recv()).error().value();
+  };
+  auto sender = rt().spawn(wait_forever(&rendezvous, &waiting, true));
+  auto receiver = rt().spawn(wait_forever(&empty, &waiting, false));
+  auto timed = rt().spawn([](Channel<int>* ch) -> Task<std::error_code> {
+    co_return(co_await ch->async_recv(WaitOptions::after(10ms))).error();
+  }(&empty));
+  EXPECT_EQ(timed.join(), Errc::kTimedOut);
+  while (waiting.load() < 2) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(5ms);  // both queued (or about to be)
+  sender.cancel();
+  receiver.cancel();
+  EXPECT_THROW(sender.join(), TaskCancelled);
+  EXPECT_THROW(receiver.join(), TaskCancelled);
+  // Neither left a waiter behind: nobody receives on `rendezvous` and the
+  // buffer of `empty` takes a value.
+  EXPECT_EQ(rendezvous.try_send(2), Errc::kWouldBlock);
+  EXPECT_FALSE(empty.try_send(3));
+  EXPECT_EQ(*empty.try_recv(), 3);
 }
 
 TEST_P(ChannelTest, DeadlinesAndTryOps) {

@@ -109,10 +109,46 @@ template <class Op>
   }
 }
 
-template <class Op>
+// What an OpAwaiter waits with. TimedWait keeps the WaitOptions the caller
+// gave (a deadline, a stop token) and the timer and callback they arm.
+// UntimedWait is for an operation awaited without options: the awaiter then
+// carries none of that, and every check of it folds away.
+class TimedWait {
+ public:
+  explicit TimedWait(const WaitOptions& options) : options_(options) {}
+  std::error_code check_before_wait() const { return detail::check_before_wait(options_); }
+  void arm(core::TaskHeader* self, const core::Waker& waker, core::WaitReason reason, std::coroutine_handle<> h) {
+    wait_.arm(self, waker, options_, reason, h);
+  }
+  sched::WakeCause disarm() { return wait_.disarm(); }
+  void disarm_after_outcome() { wait_.disarm_after_outcome(); }
+  void spend_token() { wait_.spend_token(); }
+
+ private:
+  WaitOptions options_;
+  sched::CoroutineWait wait_;
+};
+
+class UntimedWait {
+ public:
+  std::error_code check_before_wait() const { return no_error(); }
+  void arm(core::TaskHeader* self, const core::Waker& waker, core::WaitReason reason, std::coroutine_handle<> h) {
+    wait_.arm(self, waker, reason, h);
+  }
+  sched::WakeCause disarm() { return wait_.disarm(); }
+  void disarm_after_outcome() { wait_.disarm_after_outcome(); }
+  void spend_token() { wait_.spend_token(); }
+
+ private:
+  sched::PlainCoroutineWait wait_;
+};
+
+template <class Op, class Wait = TimedWait>
 class OpAwaiter {
  public:
-  OpAwaiter(Op op, const WaitOptions& options) : op_(op), options_(options) {}
+  // `wait_args`: the WaitOptions for a TimedWait, nothing for an UntimedWait.
+  template <class... WaitArgs>
+  OpAwaiter(Op op, const WaitArgs&... wait_args) : op_(op), wait_(wait_args...) {}
   OpAwaiter(const OpAwaiter&) = delete;
   ~OpAwaiter() {
     if (state_ == kSuspended) [[unlikely]] unlink_on_destroy();
@@ -136,17 +172,15 @@ class OpAwaiter {
       return false;
     }
     // Step 1's checks; a wait that waits forever has none.
-    if (!options_.waits_forever()) {
-      result_ = check_armed_before_wait(options_);
-      if (result_) {
-        op_.lock().unlock(ts);
-        return end_without_waiting(self, h);
-      }
+    if (std::error_code ec = wait_.check_before_wait()) {
+      result_ = ec;
+      op_.lock().unlock(ts);
+      return end_without_waiting(self, h);
     }
     w_.waker.set_borrowed(self);  // empty until now: nothing to release
     // Armed from w_.waker while the lock still keeps it ours (after unlock
     // the other side may move it out); no spare clone on this hot path.
-    wait_.arm(self, w_.waker, options_, Op::kReason, h);
+    wait_.arm(self, w_.waker, Op::kReason, h);
     op_.enqueue(w_);
     state_ = kSuspended;
     op_.lock().unlock(ts);
@@ -216,8 +250,7 @@ class OpAwaiter {
     if (w_.linked) op_.dequeue(w_);
     op_.lock().unlock();
   }
-  WaitOptions options_;
-  sched::CoroutineWait wait_;
+  Wait wait_;
   StoredError result_;  // set when it ended without waiting; see error.h
   State state_ = kReady;
 };
