@@ -148,7 +148,7 @@ class OpAwaiter {
  public:
   // `wait_args`: the WaitOptions for a TimedWait, nothing for an UntimedWait.
   template <class... WaitArgs>
-  OpAwaiter(Op op, const WaitArgs&... wait_args) : op_(op), wait_(wait_args...) {}
+  explicit OpAwaiter(Op op, const WaitArgs&... wait_args) : op_(op), wait_(wait_args...) {}
   OpAwaiter(const OpAwaiter&) = delete;
   ~OpAwaiter() {
     if (state_ == kSuspended) [[unlikely]] unlink_on_destroy();
