@@ -165,18 +165,19 @@ inline TaskHeader* Worker::take_lifo() {
   lifo_ = nullptr;
   if (++lifo_polls_ <= kMaxLifoPolls) return t;
   lifo_polls_ = 0;
-  // With nothing else queued here the demotion would come straight back:
-  // next_task() would pop `t` again. A pair waking each other alone on a
-  // worker (a channel ping-pong) skips the push and the pop.
-  if (nothing_queued_here()) return t;
+  // With nothing else queued here (the slot is empty now) the demotion
+  // would come straight back: next_task() would pop `t` again. A pair
+  // waking each other alone on a worker (a channel ping-pong) skips the
+  // push and the pop.
+  if (!has_local_work()) return t;
   local_.push(t, scheduler_.inject());  // back of the line
   return nullptr;
 }
 
-bool Worker::nothing_queued_here() const {
-  return local_.empty() && pinned_head_ == nullptr &&
-         !remote_nonempty_.load(std::memory_order_acquire);  // pairs with push_remote's release
-}
+// Whether next_task()'s next tick is one that looks at timers, I/O and the
+// inject queue first: in-place runs (a yield, the LIFO slot) leave it to
+// next_task().
+bool Worker::fairness_tick_next() const { return (tick_ + 1) % kGlobalQueueInterval == 0; }
 
 TaskHeader* Worker::take_pinned() {
   if (remote_nonempty_.load(std::memory_order_acquire)) {  // pairs with push_remote's release
@@ -261,8 +262,7 @@ void Worker::run_task(TaskHeader* task) {
 // when shutdown has begun (run() sees it), nor for a spare, whose loop asks
 // whether it is still wanted before each task.
 TaskHeader* Worker::next_from_lifo() {
-  if (lifo_ == nullptr || (tick_ + 1) % kGlobalQueueInterval == 0 || role_ == WorkerRole::kSpare ||
-      scheduler_.is_shutdown())
+  if (lifo_ == nullptr || fairness_tick_next() || role_ == WorkerRole::kSpare || scheduler_.is_shutdown())
     return nullptr;
   ++tick_;
   return take_lifo();
@@ -530,7 +530,7 @@ bool Worker::yield_in_place(TaskHeader* task) {
 }
 
 bool Worker::may_yield_in_place(const TaskHeader* task) {
-  if ((tick_ + 1) % kGlobalQueueInterval == 0) return false;  // timers and I/O are due
+  if (fairness_tick_next()) return false;  // timers and I/O are due
   if (has_local_work() || !scheduler_.inject().is_empty()) return false;
   if (task->pinned || scheduler_.config().force_migration) return false;
   if (role_ == WorkerRole::kSpare && !wanted()) return false;  // it gives its tasks away

@@ -139,7 +139,7 @@ class Worker {
   core::Stack acquire_stack(const core::FiberBase& fiber);
   void release_stack(core::Stack stack);
   core::TaskHeader* take_lifo();
-  bool nothing_queued_here() const;
+  bool fairness_tick_next() const;
   core::TaskHeader* take_pinned();
   core::TaskHeader* take_from_inject(std::size_t max);
   bool begin_search();

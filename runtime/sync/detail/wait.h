@@ -113,34 +113,21 @@ template <class Op>
 // gave (a deadline, a stop token) and the timer and callback they arm.
 // UntimedWait is for an operation awaited without options: the awaiter then
 // carries none of that, and every check of it folds away.
-class TimedWait {
+class TimedWait : public sched::CoroutineWait {
  public:
   explicit TimedWait(const WaitOptions& options) : options_(options) {}
   std::error_code check_before_wait() const { return detail::check_before_wait(options_); }
   void arm(core::TaskHeader* self, const core::Waker& waker, core::WaitReason reason, std::coroutine_handle<> h) {
-    wait_.arm(self, waker, options_, reason, h);
+    CoroutineWait::arm(self, waker, options_, reason, h);
   }
-  sched::WakeCause disarm() { return wait_.disarm(); }
-  void disarm_after_outcome() { wait_.disarm_after_outcome(); }
-  void spend_token() { wait_.spend_token(); }
 
  private:
   WaitOptions options_;
-  sched::CoroutineWait wait_;
 };
 
-class UntimedWait {
+class UntimedWait : public sched::PlainCoroutineWait {
  public:
   std::error_code check_before_wait() const { return no_error(); }
-  void arm(core::TaskHeader* self, const core::Waker& waker, core::WaitReason reason, std::coroutine_handle<> h) {
-    wait_.arm(self, waker, reason, h);
-  }
-  sched::WakeCause disarm() { return wait_.disarm(); }
-  void disarm_after_outcome() { wait_.disarm_after_outcome(); }
-  void spend_token() { wait_.spend_token(); }
-
- private:
-  sched::PlainCoroutineWait wait_;
 };
 
 template <class Op, class Wait = TimedWait>
